@@ -1,0 +1,192 @@
+"""The pytest side of the runner: fixtures for the daemon, the images and the
+services that pages need, and the report at the end of the run."""
+
+import logging
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from sybil.integration.pytest import SybilItem
+
+from . import cleanup, daemon, images
+from .errors import SetupError
+from .page import PageSettings, url_answers
+
+log = logging.getLogger(__name__)
+
+PROJECT = Path(__file__).resolve().parents[2]
+# The images that pages and services use; see images.py for the stand-ins.
+IMAGES = ["alpine:latest", "python:3.13-slim", "registry:3"]
+REGISTRY_TIMEOUT = 60
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> str:
+    """The version of the Docker daemon that the tests use."""
+    try:
+        with daemon.engine() as version:
+            yield version
+    except SetupError as error:
+        pytest.exit(f"docrunner: {error}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def tutorial_images(docker_engine: str, pytestconfig: pytest.Config) -> list[images.ImageNotice]:
+    """The images that the pages use, pulled or built as stand-ins."""
+    try:
+        notices = images.ensure_images(IMAGES)
+    except SetupError as error:
+        pytest.exit(f"docrunner: {error}", returncode=3)
+    pytestconfig.stash[summary_key].notices = notices
+    for notice in notices:
+        if notice.source == "stand-in":
+            log.warning("using stand-in image %s: %s", notice.reference, notice.detail)
+    return notices
+
+
+@pytest.fixture(scope="session")
+def leak_check(tutorial_images):
+    """Fail the run if it leaves any Docker object behind that it created."""
+    before = cleanup.Snapshot.take()
+    yield
+    added = cleanup.Snapshot.take().added_since(before)
+    assert added.is_empty(), f"the test run left Docker objects behind: {added.describe()}"
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    """The Compose file of the services that pages need (pytest-docker)."""
+    return str(PROJECT / "tests" / "compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_compose_command(leak_check) -> str:
+    """Compose v2; it depends on the leak check so that the daemon and the
+    images are ready before pytest-docker starts the services."""
+    return "docker compose"
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return f"docrunner{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    return ["up --detach --wait"]
+
+
+@pytest.fixture(scope="session")
+def registry(docker_services) -> str:
+    """The address (``localhost:PORT``) of a registry for the pages to push to."""
+    port = docker_services.port_for("registry", 5000)
+    url = f"http://127.0.0.1:{port}/v2/"
+    try:
+        docker_services.wait_until_responsive(
+            check=lambda: url_answers(url)[0], timeout=REGISTRY_TIMEOUT, pause=0.2
+        )
+    except Exception:
+        raise SetupError(
+            f"the registry service from tests/compose.yml did not answer at {url} within "
+            f"{REGISTRY_TIMEOUT} s ({url_answers(url)[1]}); check `docker compose logs registry`."
+        ) from None
+    return f"localhost:{port}"
+
+
+def repository_url() -> str:
+    """Return the repository address that the pages tell readers to clone
+    (``repo_url`` in mkdocs.yml)."""
+    for line in (PROJECT / "mkdocs.yml").read_text().splitlines():
+        if line.startswith("repo_url:"):
+            return line.split(":", 1)[1].strip().strip("'\"")
+    raise SetupError("mkdocs.yml has no repo_url, which the pages' git clone needs.")
+
+
+@pytest.fixture(scope="session")
+def example_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git configuration that serves the project's own working tree in
+    place of its public repository, so ``git clone URL`` on a page clones the
+    code under test. Returns the path of that configuration file."""
+    folder = tmp_path_factory.mktemp("repository")
+    copy = folder / "docker-tutorial"
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=PROJECT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        source = PROJECT / name
+        if source.is_file():
+            target = copy / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            target.chmod(source.stat().st_mode)
+    environment = dict(
+        os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="docrunner", GIT_AUTHOR_EMAIL="docrunner@localhost",
+        GIT_COMMITTER_NAME="docrunner", GIT_COMMITTER_EMAIL="docrunner@localhost",
+    )
+    for command in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"], ["commit", "--quiet", "-m", "Working tree under test"]):
+        subprocess.run(["git", *command], cwd=copy, env=environment, check=True)
+    config = folder / "gitconfig"
+    url = repository_url()
+    config.write_text(f'[url "{copy.as_uri()}"]\n\tinsteadOf = {url}\n\tinsteadOf = {url}.git\n')
+    return config
+
+
+@pytest.fixture(scope="session")
+def page_settings(docker_engine, registry, example_repository) -> PageSettings:
+    """What every page's shell gets: the registry address and the git
+    configuration that serves the example code."""
+    return PageSettings(
+        environment={"REGISTRY": registry}, git_config=example_repository, project=PROJECT
+    )
+
+
+EXAMPLE_PROPERTY = ("docrunner", "example")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The mark travels with each report, across pytest-xdist workers too.
+    for item in items:
+        if isinstance(item, SybilItem):
+            item.user_properties.append(EXAMPLE_PROPERTY)
+
+
+class ExampleSummary:
+    """Counts the examples that ran and were skipped, and reports them with
+    the stand-in images at the end of the run."""
+
+    def __init__(self) -> None:
+        self.run = self.failed = self.skipped = 0
+        self.notices: list[images.ImageNotice] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if EXAMPLE_PROPERTY not in report.user_properties:
+            return
+        if report.skipped:
+            self.skipped += 1
+        elif report.when == "call":
+            self.run += 1
+            self.failed += report.failed
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for notice in self.notices:
+            if notice.source == "stand-in":
+                terminalreporter.write_line(
+                    f"docrunner: stand-in image {notice.reference}: {notice.detail}", yellow=True
+                )
+        if self.run or self.skipped:
+            terminalreporter.write_line(
+                f"docrunner: {self.run} examples run ({self.failed} failed), "
+                f"{self.skipped} skipped with a reason"
+            )
+
+
+summary_key = pytest.StashKey[ExampleSummary]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    summary = ExampleSummary()
+    config.stash[summary_key] = summary
+    config.pluginmanager.register(summary, "docrunner-summary")
