@@ -1,17 +1,9 @@
-"""Collect the tutorial's pages as tests: Sybil finds the examples on each page
-in docs/, and the runner in tests/docrunner executes them against Docker."""
+"""Collect the tutorial's pages in docs/ as tests, run by tests/docrunner."""
 
-from sybil import Sybil
+from pathlib import Path
 
-from docrunner import page
-from docrunner.parsing import PageParser
+from docrunner.collection import page_collector
 
-pytest_plugins = ["docrunner.plugin"]
+pytest_plugins = ["docrunner.plugin", "pytester"]
 
-pytest_collect_file = Sybil(
-    parsers=[PageParser(page.EVALUATORS)],
-    patterns=["*.md"],
-    path="docs",
-    fixtures=["page_settings"],
-    teardown=page.teardown,
-).pytest()
+pytest_collect_file = page_collector(Path(__file__).parent / "docs")

@@ -86,11 +86,12 @@ def ensure_image(reference: str) -> ImageNotice:
     recipe = STAND_INS.get(reference)
     if recipe is None:
         raise SetupError(f"Image {reference} is not present and the pull failed: {error}")
+    log.info("pull of %s failed: %s", reference, first_line(error))
     if label is not None and label.endswith(f"(recipe {RECIPE_VERSION})"):
-        return ImageNotice(reference, "stand-in", f"{label}; the pull failed: {first_line(error)}")
-    log.warning("pull of %s failed (%s); building a stand-in from Debian packages", reference, first_line(error))
+        return ImageNotice(reference, "stand-in", label)
+    log.warning("building a stand-in for %s from Debian packages", reference)
     build_stand_in(reference, recipe)
-    return ImageNotice(reference, "stand-in", f"built now: {recipe.description}; the pull failed: {first_line(error)}")
+    return ImageNotice(reference, "stand-in", f"{recipe.description} (built in this run)")
 
 
 def first_line(text: str) -> str:

@@ -7,6 +7,7 @@ failure, so each root cause shows as one failure. Whatever happens, the
 page's teardown removes what it created.
 """
 
+import difflib
 import logging
 import os
 import shutil
@@ -26,7 +27,7 @@ from sybil.evaluators.python import PythonEvaluator
 
 from . import cleanup, matching
 from .errors import ExampleFailure, location, relative
-from .parsing import Command, Include, Script, Skipped, Wait
+from .parsing import Command, Include, Inventory, Script, Skipped, Wait
 from .shell import ShellSession
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,46 @@ FIXED_ENVIRONMENT = {
 
 @dataclass
 class PageSettings:
-    """What the pages share: extra environment variables for their shells and
-    the files to copy into each scratch folder."""
+    """What the pages of one run share."""
 
+    # Extra environment variables for every page's shell.
     environment: dict[str, str] = field(default_factory=dict)
+    # A git configuration file for the pages' shells (see plugin.py).
     git_config: Path | None = None
     # The folder that included files (pymdownx.snippets) are relative to.
     project: Path = Path.cwd()
+    # In update mode, outputs that differ are recorded here instead of failing.
+    updates: "Updates | None" = None
+
+
+@dataclass
+class Updates:
+    """New expected outputs for update mode, written to the pages at the end
+    of the run: page path -> [(start, end, new text)]."""
+
+    edits: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    def record(self, path: str, command: Command, actual: str) -> None:
+        lines = matching.updated_expectation(command.expected, actual)
+        text = "".join(f"{command.indent}{line}".rstrip() + "\n" for line in lines)
+        start, end = command.expected_span
+        self.edits.setdefault(path, []).append((start, end, text))
+
+    def write(self) -> list[str]:
+        """Apply the edits to the pages and return a unified diff of each."""
+        diffs = []
+        for path, edits in sorted(self.edits.items()):
+            old = Path(path).read_text()
+            new = old
+            for start, end, text in sorted(edits, reverse=True):
+                new = new[:start] + text + new[end:]
+            if new != old:
+                Path(path).write_text(new)
+                name = relative(path)
+                diffs.append("\n".join(difflib.unified_diff(
+                    old.splitlines(), new.splitlines(), f"a/{name}", f"b/{name}", lineterm=""
+                )))
+        return diffs
 
 
 @dataclass
@@ -111,8 +145,8 @@ class Page:
 
 
 def skip(reason: str) -> None:
-    """Skip the current example, reported at its own page and line."""
-    raise pytest.skip.Exception(reason, _use_item_location=True)
+    """Skip the current example; plugin.py reports it at its page and line."""
+    pytest.skip(reason)
 
 
 def page_for(example: Example) -> Page:
@@ -167,6 +201,10 @@ def evaluate_command(example: Example) -> None:
     output_ok = matching.matches(command.expected, result.output)
     if status_ok and output_ok:
         return
+    updates = page.settings.updates
+    if status_ok and updates is not None:
+        updates.record(example.path, command, result.output)
+        return
     lines = [f"$ {command.source}", f"exit status {result.exit_status} after {result.seconds:.1f} s"]
     if not status_ok:
         lines[-1] += f", expected {expected_status}"
@@ -208,6 +246,19 @@ def evaluate_include(example: Example) -> None:
                 compile(path.read_text(), str(path), "exec")
             except SyntaxError as error:
                 fail(page, example, f"the included file {name} is not valid Python: {error}")
+
+
+def evaluate_inventory(example: Example) -> None:
+    """Fail if the page has a runnable block that no example came from."""
+    inventory: Inventory = example.parsed
+    if inventory.ignored:
+        blocks = "\n".join(f"  line {line}: ```{info}" for line, info in inventory.ignored)
+        raise ExampleFailure(
+            example,
+            f"{len(inventory.ignored)} block(s) in a runnable language were neither run "
+            f"nor skipped:\n{blocks}\nCheck the fences, or put "
+            '<!-- test: skip="reason" --> just before a block that cannot run.',
+        )
 
 
 def evaluate_skipped(example: Example) -> None:
@@ -293,6 +344,7 @@ EVALUATORS = {
     "python": in_page(PythonEvaluator()),
     "doctest": in_page(DocTestEvaluator()),
     "include": evaluate_include,
+    "inventory": evaluate_inventory,
     "skipped": evaluate_skipped,
     "wait": evaluate_wait,
 }

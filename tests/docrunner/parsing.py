@@ -30,6 +30,7 @@ PROMPT = "$ "
 SHELL_LANGUAGES = {"console"}
 SCRIPT_LANGUAGES = {"bash", "sh", "shell"}
 PYTHON_LANGUAGES = {"python", "py", "pycon"}
+RUNNABLE_LANGUAGES = SHELL_LANGUAGES | SCRIPT_LANGUAGES | PYTHON_LANGUAGES
 
 # The whole info string of a fenced block, whatever follows the language.
 INFO_STRING = re.compile(r"(?P<info>[^\n]*)$\n", re.MULTILINE)
@@ -104,8 +105,11 @@ class Command:
     source: str
     expected: str
     directive: Directive = field(default_factory=Directive)
-    # Where the expected output starts on the page, for failure reports.
+    # Where the expected output is on the page: its first line, for failure
+    # reports, and its span and indentation, for update mode.
     expected_line: int = 0
+    expected_span: tuple[int, int] = (0, 0)
+    indent: str = ""
 
 
 @dataclass
@@ -129,6 +133,15 @@ class Include:
     the file is the example, and the page's commands build and run it."""
 
     paths: list[str]
+
+
+@dataclass
+class Inventory:
+    """The runnable blocks of a page that no example came from: found by a
+    plain scan of the page's fences, independent of Sybil's lexer, so that no
+    block goes untested without notice."""
+
+    ignored: list[tuple[int, str]]
 
 
 @dataclass
@@ -225,6 +238,31 @@ def snippet_paths(source: str) -> list[str]:
     return [match.group("path") for match in matches]
 
 
+FENCE_LINE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+
+
+def scan_runnable_fences(text: str) -> list[tuple[int, int, str]]:
+    """Return the first and last line and the info string of each fenced
+    block in a runnable language, by a plain scan of the page's lines."""
+    found = []
+    opening = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = FENCE_LINE.match(line)
+        if match is None:
+            continue
+        fence, info = match.group("fence"), match.group("info").strip()
+        if opening is None:
+            opening = (number, fence, info)
+        elif fence[0] == opening[1][0] and len(fence) >= len(opening[1]) and not info:
+            first, _, opening_info = opening
+            if block_language(opening_info) in RUNNABLE_LANGUAGES:
+                found.append((first, number, opening_info))
+            opening = None
+    if opening is not None and block_language(opening[2]) in RUNNABLE_LANGUAGES:
+        found.append((opening[0], len(text.splitlines()), opening[2]))
+    return found
+
+
 def heredoc_terminators(command: str) -> list[str]:
     return [match.group("word") for match in HEREDOC.finditer(command)]
 
@@ -246,12 +284,21 @@ class PageParser:
 
     def __call__(self, document: Document) -> Iterable[Region]:
         regions = list(self.block_regions(document)) + list(self.wait_regions(document))
-        return sorted(regions, key=lambda region: region.start)
+        regions.sort(key=lambda region: region.start)
+        lines = [line_of(document, region.start) for region in regions]
+        ignored = [
+            (first, info)
+            for first, last, info in scan_runnable_fences(document.text)
+            if not any(first <= line <= last for line in lines)
+        ]
+        end = len(document.text)
+        regions.append(self.region(end, end, Inventory(ignored), "inventory"))
+        return regions
 
     def block_regions(self, document: Document) -> Iterator[Region]:
         for block in self.lexer(document):
             language = block_language(block.lexemes["info"])
-            if language not in SHELL_LANGUAGES | SCRIPT_LANGUAGES | PYTHON_LANGUAGES:
+            if language not in RUNNABLE_LANGUAGES:
                 continue
             directive = self.block_directive(document, block.start)
             included = snippet_paths(str(block.lexemes["source"]))
@@ -287,11 +334,16 @@ class PageParser:
         commands = list(split_console(str(source), document.path, first_line))
         if not commands:
             raise PageSyntaxError(document.path, first_line, "console block holds no command")
+        source_lines = len(str(source).splitlines())
+        indent = re.match(r"[ \t>]*", document.text[block.start :]).group(0)
         for number, (line, text, output_line, expected) in enumerate(commands):
-            start = line_starts[line]
-            end = line_starts[commands[number + 1][0]] if number + 1 < len(commands) else block.end
-            command = Command(text, expected, directive, first_line + output_line)
-            yield self.region(start, end, command, "command")
+            next_line = commands[number + 1][0] if number + 1 < len(commands) else source_lines
+            start, end = line_starts[line], line_starts[next_line]
+            command = Command(
+                text, expected, directive, first_line + output_line,
+                expected_span=(line_starts[output_line], end), indent=indent,
+            )
+            yield self.region(start, end if next_line < source_lines else block.end, command, "command")
 
     def python_regions(self, document: Document, block: Region) -> Iterator[Region]:
         source: Lexeme = block.lexemes["source"]

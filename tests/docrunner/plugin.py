@@ -11,8 +11,9 @@ import pytest
 from sybil.integration.pytest import SybilItem
 
 from . import cleanup, daemon, images
-from .errors import SetupError
-from .page import PageSettings, url_answers
+from .errors import SetupError, relative
+from .page import PageSettings, Updates, url_answers
+from .parsing import Inventory
 
 log = logging.getLogger(__name__)
 
@@ -135,22 +136,62 @@ def example_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def page_settings(docker_engine, registry, example_repository) -> PageSettings:
+def page_updates(pytestconfig: pytest.Config) -> Updates | None:
+    """The new expected outputs in update mode (None otherwise); they are
+    written to the pages when the run ends."""
+    if not pytestconfig.getoption("update_examples"):
+        yield None
+        return
+    updates = Updates()
+    yield updates
+    pytestconfig.stash[summary_key].diffs = updates.write()
+
+
+@pytest.fixture(scope="session")
+def page_settings(docker_engine, registry, example_repository, page_updates) -> PageSettings:
     """What every page's shell gets: the registry address and the git
     configuration that serves the example code."""
     return PageSettings(
-        environment={"REGISTRY": registry}, git_config=example_repository, project=PROJECT
+        environment={"REGISTRY": registry},
+        git_config=example_repository,
+        project=PROJECT,
+        updates=page_updates,
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-examples",
+        action="store_true",
+        help="write the actual output of each console command whose output differs "
+        "into its page, keeping the ... wildcards that still match, and print the diff",
     )
 
 
 EXAMPLE_PROPERTY = ("docrunner", "example")
+INVENTORY_PROPERTY = "docrunner-ignored"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The mark travels with each report, across pytest-xdist workers too.
+    # The marks travel with each report, across pytest-xdist workers too.
     for item in items:
-        if isinstance(item, SybilItem):
+        if not isinstance(item, SybilItem):
+            continue
+        if isinstance(item.example.parsed, Inventory):
+            item.user_properties.append((INVENTORY_PROPERTY, len(item.example.parsed.ignored)))
+        else:
             item.user_properties.append(EXAMPLE_PROPERTY)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report = yield
+    # A skipped example is reported at its own page and line, not at the
+    # runner's code that skipped it.
+    if report.skipped and isinstance(item, SybilItem) and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2]
+        report.longrepr = (relative(item.example.path), item.example.line, reason)
+    return report
 
 
 class ExampleSummary:
@@ -158,10 +199,14 @@ class ExampleSummary:
     the stand-in images at the end of the run."""
 
     def __init__(self) -> None:
-        self.run = self.failed = self.skipped = 0
+        self.run = self.failed = self.skipped = self.ignored = 0
         self.notices: list[images.ImageNotice] = []
+        self.diffs: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == INVENTORY_PROPERTY and report.when == "call":
+                self.ignored += value
         if EXAMPLE_PROPERTY not in report.user_properties:
             return
         if report.skipped:
@@ -176,10 +221,12 @@ class ExampleSummary:
                 terminalreporter.write_line(
                     f"docrunner: stand-in image {notice.reference}: {notice.detail}", yellow=True
                 )
-        if self.run or self.skipped:
+        for diff in self.diffs:
+            terminalreporter.write_line(diff)
+        if self.run or self.skipped or self.ignored:
             terminalreporter.write_line(
                 f"docrunner: {self.run} examples run ({self.failed} failed), "
-                f"{self.skipped} skipped with a reason"
+                f"{self.skipped} skipped with a reason, {self.ignored} ignored"
             )
 
 

@@ -1,0 +1,227 @@
+"""The page runner end to end: sample pages from tests/samples run in a
+separate pytest process against the real Docker daemon."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).parent / "samples"
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture
+def pages(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytest folder with the samples' conftest, ready for sample pages."""
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    shutil.copy(SAMPLES / "conftest.py", pytester.path / "conftest.py")
+    return pytester
+
+
+def add_sample(pytester: pytest.Pytester, name: str) -> Path:
+    return Path(shutil.copy(SAMPLES / name, pytester.path / name))
+
+
+def run(pytester: pytest.Pytester, *arguments: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", *arguments)
+
+
+def docker(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=120)
+
+
+def unique(prefix: str) -> str:
+    return f"docrunner-test-{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_passing_page_runs_every_example(pages):
+    add_sample(pages, "passing.md")
+    result = run(pages)
+    result.assert_outcomes(passed=15, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["docrunner: 14 examples run (0 failed), 1 skipped with a reason, 0 ignored"]
+    )
+    result.stdout.fnmatch_lines(["*passing.md:81: skipped by its page: shows what*"])
+
+
+def test_typo_in_image_name_fails_with_location_and_diff(pages):
+    add_sample(pages, "broken.md")
+    result = run(pages)
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "broken.md:9: $ docker run --rm alpin /bin/echo 'hello'",
+            "exit status 125 after * s, expected 0",
+            "--- expected (broken.md:10)",
+            "+++ actual",
+            "-hello",
+            "+Unable to find image 'alpin:latest' locally",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*broken.md:16: not run: an earlier example on this page failed (broken.md:9)"]
+    )
+
+
+def test_block_missed_by_lexer_is_reported(pages):
+    add_sample(pages, "ignored.md")
+    result = run(pages)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*1 block(s) in a runnable language were neither run nor skipped:", "  line 3: ```console"]
+    )
+    result.stdout.fnmatch_lines(["docrunner: 0 examples run (0 failed), 0 skipped with a reason, 1 ignored"])
+
+
+def test_hanging_command_times_out_and_leaves_nothing(pages):
+    name = unique("hang")
+    pages.makefile(
+        ".md",
+        hang=f"""\
+# A hanging command
+
+<!-- test: timeout=3 -->
+```console
+$ docker run --name {name} alpine sleep 600
+```
+""",
+    )
+    started = time.monotonic()
+    result = run(pages)
+    elapsed = time.monotonic() - started
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["hang.md:5: timed out after 3 s, so it was killed*"])
+    assert docker("inspect", name).returncode != 0, f"container {name} was left behind"
+    # The runner's own start-up takes a few seconds; the command may add 3 + 5.
+    assert elapsed < 30, f"the hanging page took {elapsed:.0f} s"
+
+
+def test_expected_exit_status_must_match(pages):
+    pages.makefile(
+        ".md",
+        status="""\
+# Wrong exit status
+
+<!-- test: exit=2 -->
+```console
+$ (exit 1)
+```
+""",
+    )
+    result = run(pages)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["status.md:5: $ (exit 1)", "exit status 1 after * s, expected 2"])
+
+
+def test_failing_page_removes_its_objects_and_keeps_others(pages):
+    kept = {kind: unique(kind) for kind in ("container", "image", "volume", "network")}
+    docker("create", "--name", kept["container"], "alpine", "true")
+    docker("tag", "alpine", f"{kept['image']}:1")
+    docker("volume", "create", kept["volume"])
+    docker("network", "create", kept["network"])
+    made = {kind: unique(kind) for kind in ("container", "image", "volume", "network")}
+    pages.makefile(
+        ".md",
+        leaky=f"""\
+# A page that creates objects and then fails
+
+```console
+$ docker create --name {made["container"]} --volume {made["volume"]}:/data alpine true
+...
+$ docker network create {made["network"]}
+...
+$ docker tag alpine {made["image"]}:1
+$ docker commit {made["container"]} {made["image"]}:2
+...
+$ echo "this output is wrong"
+this output is right
+```
+""",
+    )
+    try:
+        result = run(pages)
+        result.assert_outcomes(failed=1, passed=5)
+        for name in (made["container"], made["volume"], f"{made['image']}:1", f"{made['image']}:2", made["network"]):
+            assert docker("inspect", name).returncode != 0, f"{name} was left behind"
+        for name in (kept["container"], kept["volume"], f"{kept['image']}:1", kept["network"]):
+            assert docker("inspect", name).returncode == 0, f"{name}, made before the run, is gone"
+        assert docker("inspect", "alpine").returncode == 0, "the alpine image is gone"
+    finally:
+        docker("rm", "--force", kept["container"])
+        docker("rmi", f"{kept['image']}:1")
+        docker("volume", "rm", kept["volume"])
+        docker("network", "rm", kept["network"])
+
+
+def test_interrupted_run_removes_what_the_page_made(pages):
+    name = unique("interrupted")
+    pages.makefile(
+        ".md",
+        interrupted=f"""\
+# A page interrupted with Ctrl-C
+
+```console
+$ docker run --detach --name {name} alpine sleep 600
+...
+$ sleep 60
+```
+""",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=pages.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while docker("inspect", name).returncode != 0:
+            assert time.monotonic() < deadline, "the page never started its container"
+            assert process.poll() is None, process.stdout.read()
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        docker("rm", "--force", name)
+    assert "KeyboardInterrupt" in output, output
+    assert docker("inspect", name).returncode != 0, f"container {name} was left behind"
+
+
+def test_update_mode_rewrites_outputs_and_keeps_wildcards(pages):
+    page = pages.path / "outdated.md"
+    page.write_text(
+        """\
+# Outdated outputs
+
+```console
+$ printf 'id 1234\\nnew line\\nend\\n'
+id ...
+end
+$ echo changed
+unchanged
+```
+""",
+    )
+    result = run(pages, "--update-examples")
+    result.assert_outcomes(passed=3)
+    assert page.read_text() == """\
+# Outdated outputs
+
+```console
+$ printf 'id 1234\\nnew line\\nend\\n'
+id ...
+new line
+end
+$ echo changed
+changed
+```
+"""
+    result.stdout.fnmatch_lines(["+++ b/outdated.md", "-unchanged", "+changed"])
+    again = run(pages)
+    again.assert_outcomes(passed=3)
