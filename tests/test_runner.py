@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from docrunner.cleanup import HEARTBEAT
+
 SAMPLES = Path(__file__).parent / "samples"
+# How long after its last heartbeat a killed run's objects stop counting as its own.
+HEARTBEAT_WINDOW = 2 * HEARTBEAT + 1
 TESTS = Path(__file__).parent
 
 
@@ -191,6 +195,48 @@ $ sleep 60
         docker("rm", "--force", name)
     assert "KeyboardInterrupt" in output, output
     assert docker("inspect", name).returncode != 0, f"container {name} was left behind"
+
+
+def test_killed_run_is_cleaned_up_by_the_next(pages):
+    before_kill, during_run, after_kill = unique("before"), unique("killed"), unique("after")
+    docker("create", "--name", before_kill, "alpine", "true")
+    pages.makefile(
+        ".md",
+        killed=f"""\
+# A page whose run is killed
+
+```console
+$ docker run --detach --name {during_run} alpine sleep 600
+...
+$ sleep 60
+```
+""",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "killed.md"],
+        cwd=pages.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while docker("inspect", during_run).returncode != 0:
+            assert time.monotonic() < deadline, "the page never started its container"
+            time.sleep(0.2)
+        process.kill()
+        process.wait(timeout=30)
+        assert docker("inspect", during_run).returncode == 0, "SIGKILL should leave the container"
+        # An object made after the killed run died is not that run's to remove.
+        time.sleep(HEARTBEAT_WINDOW)
+        docker("create", "--name", after_kill, "alpine", "true")
+        (pages.path / "killed.md").unlink()
+        pages.makefile(".md", empty="# Nothing to run\n")
+        run(pages)
+        assert docker("inspect", during_run).returncode != 0, "the killed run's container is left"
+        assert docker("inspect", before_kill).returncode == 0, "a container made before the run is gone"
+        assert docker("inspect", after_kill).returncode == 0, "a container made after the kill is gone"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        docker("rm", "--force", before_kill, during_run, after_kill)
 
 
 def test_update_mode_rewrites_outputs_and_keeps_wildcards(pages):

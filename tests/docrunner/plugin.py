@@ -49,9 +49,15 @@ def tutorial_images(docker_engine: str, pytestconfig: pytest.Config) -> list[ima
 
 @pytest.fixture(scope="session")
 def leak_check(tutorial_images):
-    """Fail the run if it leaves any Docker object behind that it created."""
+    """Fail the run if it leaves any Docker object behind that it created.
+    It first removes what earlier runs, killed before they could clean up,
+    left behind, and keeps a journal of its own in case it is killed too."""
+    journals = daemon.cache_folder() / "journals"
+    cleanup.recover_killed_runs(journals)
     before = cleanup.Snapshot.take()
+    journal = cleanup.RunJournal(journals, before)
     yield
+    journal.close()
     added = cleanup.Snapshot.take().added_since(before)
     assert added.is_empty(), f"the test run left Docker objects behind: {added.describe()}"
 
