@@ -14,6 +14,9 @@ import pytest
 
 from docrunner.cleanup import HEARTBEAT
 
+# Docker tests run in one pytest-xdist worker, one after another (plugin.py).
+pytestmark = pytest.mark.xdist_group("docker")
+
 SAMPLES = Path(__file__).parent / "samples"
 # How long after its last heartbeat a killed run's objects stop counting as its own.
 HEARTBEAT_WINDOW = 2 * HEARTBEAT + 1

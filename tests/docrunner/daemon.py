@@ -13,6 +13,7 @@ unpacked into /usr/local/lib/docker/cli-plugins.
 """
 
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -103,6 +104,34 @@ def require_tool(command: str, package: str) -> None:
     if not can_install():
         raise SetupError(f"{command} not found: install the {package} package and run the tests again.")
     install_packages(package)
+
+
+LOCK_PATH = Path(tempfile.gettempdir()) / "docrunner-docker.lock"
+# Set for the processes that a run starts, such as the runner's own tests'
+# inner pytest runs, which work under the lock that their parent holds.
+LOCK_HELD = "DOCRUNNER_DOCKER_LOCK_HELD"
+
+
+@contextlib.contextmanager
+def exclusive_use() -> Iterator[None]:
+    """Hold the machine's Docker lock, so that two test runs on one daemon
+    take turns: each page's cleanup removes whatever appeared in Docker while
+    the page ran, which must not be another run's objects."""
+    if os.environ.get(LOCK_HELD):
+        yield
+        return
+    with open(LOCK_PATH, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another test run is using Docker (lock %s); waiting for it to end", LOCK_PATH)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        os.environ[LOCK_HELD] = str(os.getpid())
+        try:
+            yield
+        finally:
+            del os.environ[LOCK_HELD]
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

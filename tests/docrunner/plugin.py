@@ -21,13 +21,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 # The images that pages and services use; see images.py for the stand-ins.
 IMAGES = ["alpine:latest", "python:3.13-slim", "registry:3"]
 REGISTRY_TIMEOUT = 60
+DOCKER_GROUP = "docker"
 
 
 @pytest.fixture(scope="session")
 def docker_engine() -> str:
-    """The version of the Docker daemon that the tests use."""
+    """The version of the Docker daemon that the tests use. The run holds the
+    machine's Docker lock until it ends (see daemon.exclusive_use)."""
     try:
-        with daemon.engine() as version:
+        with daemon.exclusive_use(), daemon.engine() as version:
             yield version
     except SetupError as error:
         pytest.exit(f"docrunner: {error}", returncode=3)
@@ -178,11 +180,17 @@ EXAMPLE_PROPERTY = ("docrunner", "example")
 INVENTORY_PROPERTY = "docrunner-ignored"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The marks travel with each report, across pytest-xdist workers too.
     for item in items:
+        # With pytest-xdist, every test that uses Docker runs in one worker,
+        # one after another: pages share names and ports (exampy, 9191), and
+        # a page's cleanup removes whatever appeared in Docker while it ran.
+        if "docker_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(DOCKER_GROUP))
         if not isinstance(item, SybilItem):
             continue
+        # The marks below travel with each report, across xdist workers too.
         if isinstance(item.example.parsed, Inventory):
             item.user_properties.append((INVENTORY_PROPERTY, len(item.example.parsed.ignored)))
         else:
@@ -239,7 +247,24 @@ class ExampleSummary:
 summary_key = pytest.StashKey[ExampleSummary]()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Tell each pytest-xdist worker which distribution mode is in force."""
+    node.workerinput["docrunner_dist"] = node.config.option.dist
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "xdist_group(name): run in the same pytest-xdist worker as the group"
+    )
+    # The groups only keep Docker tests together under --dist loadgroup, so
+    # that becomes the default when -n is given without --dist. Workers
+    # learn it from the controller (pytest_configure_node below).
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+    worker_input = getattr(config, "workerinput", {})
+    if worker_input.get("docrunner_dist") == "loadgroup":
+        config.option.loadgroup = True
     summary = ExampleSummary()
     config.stash[summary_key] = summary
     config.pluginmanager.register(summary, "docrunner-summary")
