@@ -174,6 +174,29 @@ def test_codespell_rejects_misspelling(tmp_path: Path, path: str) -> None:
     assert misspelling in result.stdout, result.stdout
 
 
+SNIPPET_PAGE = """\
+# A page that includes a file
+
+```python title="app.py"
+--8<-- "examples/hello-server/app.py"
+```
+"""
+
+
+def test_ruff_format_leaves_markdown_alone(tmp_path: Path) -> None:
+    # ruff would read the pymdownx.snippets line as Python and rewrite it.
+    page = tmp_path / "page.md"
+    page.write_text(SNIPPET_PAGE)
+    configuration = str(PROJECT / "pyproject.toml")
+
+    result = run(
+        tool("ruff"), "format", "--force-exclude", "--config", configuration, str(page)
+    )
+
+    assert result.returncode == 0, result.stdout
+    assert page.read_text() == SNIPPET_PAGE
+
+
 MATERIAL_PAGE = """\
 # A page in Material's syntax
 
