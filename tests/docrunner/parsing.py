@@ -244,6 +244,12 @@ FENCE_LINE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence>`{3,}|
 def scan_runnable_fences(text: str) -> list[tuple[int, int, str]]:
     """Return the first and last line and the info string of each fenced
     block in a runnable language, by a plain scan of the page's lines."""
+    return [fence for fence in scan_fences(text) if block_language(fence[2]) in RUNNABLE_LANGUAGES]
+
+
+def scan_fences(text: str) -> list[tuple[int, int, str]]:
+    """Return the first and last line and the info string of each outermost
+    fenced block, by a plain scan of the page's lines."""
     found = []
     opening = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -254,11 +260,9 @@ def scan_runnable_fences(text: str) -> list[tuple[int, int, str]]:
         if opening is None:
             opening = (number, fence, info)
         elif fence[0] == opening[1][0] and len(fence) >= len(opening[1]) and not info:
-            first, _, opening_info = opening
-            if block_language(opening_info) in RUNNABLE_LANGUAGES:
-                found.append((first, number, opening_info))
+            found.append((opening[0], number, opening[2]))
             opening = None
-    if opening is not None and block_language(opening[2]) in RUNNABLE_LANGUAGES:
+    if opening is not None:
         found.append((opening[0], len(text.splitlines()), opening[2]))
     return found
 
@@ -355,8 +359,11 @@ class PageParser:
         yield self.region(block.start, block.end, source, "python")
 
     def wait_regions(self, document: Document) -> Iterator[Region]:
+        fenced = [(first, last) for first, last, _ in scan_fences(document.text)]
         for match in STANDALONE_DIRECTIVE.finditer(document.text):
             line = line_of(document, match.start())
+            if any(first < line < last for first, last in fenced):
+                continue  # a directive shown as text inside a block
             options = split_options(match.group("arguments"), document.path, line)
             yield self.region(match.start(), match.end(), parse_wait(options, document.path, line), "wait")
 
