@@ -43,7 +43,13 @@ def test_output_differs(expected, actual):
 
 def test_diff_names_the_expected_lines():
     text = diff("hello", "goodbye", "page.md:4")
-    assert text.splitlines() == ["--- expected (page.md:4)", "+++ actual", "@@ -1 +1 @@", "-hello", "+goodbye"]
+    assert text.splitlines() == [
+        "--- expected (page.md:4)",
+        "+++ actual",
+        "@@ -1 +1 @@",
+        "-hello",
+        "+goodbye",
+    ]
 
 
 def test_normalize_drops_layer_progress():
@@ -54,8 +60,11 @@ def test_normalize_drops_layer_progress():
     ("expected", "actual", "updated"),
     [
         ("hello", "hello\nworld", ["hello", "world"]),
-        ("Untagged: x\nDeleted: sha256:...\n...", "Untagged: y\nDeleted: sha256:ab\nDeleted: sha256:cd",
-         ["Untagged: y", "Deleted: sha256:...", "..."]),
+        (
+            "Untagged: x\nDeleted: sha256:...\n...",
+            "Untagged: y\nDeleted: sha256:ab\nDeleted: sha256:cd",
+            ["Untagged: y", "Deleted: sha256:...", "..."],
+        ),
         ("id ...\nend", "id 7\nnew\nend", ["id ...", "new", "end"]),
         ("gone", "", []),
         ("", "new", ["new"]),

@@ -42,7 +42,11 @@ def test_block_language(info, language):
 
 
 def test_console_block_splits_into_commands():
-    commands = list(split_console("$ one\nout\n$ two \\\n  more\n$ cat <<END\nx\nEND\nx\n", "p.md", 1))
+    commands = list(
+        split_console(
+            "$ one\nout\n$ two \\\n  more\n$ cat <<END\nx\nEND\nx\n", "p.md", 1
+        )
+    )
     assert [(command, expected) for _, command, _, expected in commands] == [
         ("one", "out"),
         ("two \\\n  more", ""),
@@ -51,12 +55,17 @@ def test_console_block_splits_into_commands():
 
 
 def test_output_before_first_prompt_is_an_error():
-    with pytest.raises(PageSyntaxError, match=r"p.md:3: console block has output before its first command"):
+    with pytest.raises(
+        PageSyntaxError,
+        match=r"p.md:3: console block has output before its first command",
+    ):
         list(split_console("oops\n$ ls\n", "p.md", 3))
 
 
 def test_unterminated_heredoc_is_an_error():
-    with pytest.raises(PageSyntaxError, match="here-document has no terminator line 'END'"):
+    with pytest.raises(
+        PageSyntaxError, match="here-document has no terminator line 'END'"
+    ):
         list(split_console("$ cat <<END\nx\n", "p.md", 1))
 
 
@@ -66,7 +75,9 @@ def test_blocks_in_tabs_and_admonitions_are_found():
         "!!! tip\n\n    ```console\n    $ echo tip\n    tip\n    ```\n"
     )
     commands = [item for item in parsed if isinstance(item, Command)]
-    assert [(command.source, command.expected, command.indent) for command in commands] == [
+    assert [
+        (command.source, command.expected, command.indent) for command in commands
+    ] == [
         ("echo tab", "tab", "    "),
         ("echo tip", "tip", "    "),
     ]
@@ -86,8 +97,12 @@ def test_directives_set_options_and_skips():
 
 
 def test_directive_only_applies_to_the_next_block():
-    parsed = parse("<!-- test: exit=2 -->\n```console\n$ a\n```\n\n```console\n$ b\n```\n")
-    assert [item.directive.exit_status for item in parsed if isinstance(item, Command)] == [2, 0]
+    parsed = parse(
+        "<!-- test: exit=2 -->\n```console\n$ a\n```\n\n```console\n$ b\n```\n"
+    )
+    assert [
+        item.directive.exit_status for item in parsed if isinstance(item, Command)
+    ] == [2, 0]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +124,9 @@ def test_included_files_are_examples_of_their_own():
 
 
 def test_other_languages_are_not_examples():
-    assert parse("```text\n$ not run\n```\n\n```dockerfile\nFROM x\n```\n") == [Inventory(ignored=[])]
+    assert parse("```text\n$ not run\n```\n\n```dockerfile\nFROM x\n```\n") == [
+        Inventory(ignored=[])
+    ]
 
 
 def test_block_the_lexer_misses_is_listed():

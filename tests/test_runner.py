@@ -1,7 +1,6 @@
 """The page runner end to end: sample pages from tests/samples run in a
 separate pytest process against the real Docker daemon."""
 
-import os
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,9 @@ TESTS = Path(__file__).parent
 
 
 @pytest.fixture
-def pages(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def pages(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
     """A pytest folder with the samples' conftest, ready for sample pages."""
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
     shutil.copy(SAMPLES / "conftest.py", pytester.path / "conftest.py")
@@ -40,7 +41,9 @@ def run(pytester: pytest.Pytester, *arguments: str) -> pytest.RunResult:
 
 
 def docker(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["docker", *arguments], capture_output=True, text=True, timeout=120
+    )
 
 
 def unique(prefix: str) -> str:
@@ -81,9 +84,14 @@ def test_block_missed_by_lexer_is_reported(pages):
     result = run(pages)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*1 block(s) in a runnable language were neither run nor skipped:", "  line 3: ```console"]
+        [
+            "*1 block(s) in a runnable language were neither run nor skipped:",
+            "  line 3: ```console",
+        ]
     )
-    result.stdout.fnmatch_lines(["docrunner: 0 examples run (0 failed), 0 skipped with a reason, 1 ignored"])
+    result.stdout.fnmatch_lines(
+        ["docrunner: 0 examples run (0 failed), 0 skipped with a reason, 1 ignored"]
+    )
 
 
 def test_hanging_command_times_out_and_leaves_nothing(pages):
@@ -123,7 +131,9 @@ $ (exit 1)
     )
     result = run(pages)
     result.assert_outcomes(failed=1, passed=1)
-    result.stdout.fnmatch_lines(["status.md:5: $ (exit 1)", "exit status 1 after * s, expected 2"])
+    result.stdout.fnmatch_lines(
+        ["status.md:5: $ (exit 1)", "exit status 1 after * s, expected 2"]
+    )
 
 
 def test_failing_page_removes_its_objects_and_keeps_others(pages):
@@ -154,10 +164,23 @@ this output is right
     try:
         result = run(pages)
         result.assert_outcomes(failed=1, passed=5)
-        for name in (made["container"], made["volume"], f"{made['image']}:1", f"{made['image']}:2", made["network"]):
+        for name in (
+            made["container"],
+            made["volume"],
+            f"{made['image']}:1",
+            f"{made['image']}:2",
+            made["network"],
+        ):
             assert docker("inspect", name).returncode != 0, f"{name} was left behind"
-        for name in (kept["container"], kept["volume"], f"{kept['image']}:1", kept["network"]):
-            assert docker("inspect", name).returncode == 0, f"{name}, made before the run, is gone"
+        for name in (
+            kept["container"],
+            kept["volume"],
+            f"{kept['image']}:1",
+            kept["network"],
+        ):
+            assert docker("inspect", name).returncode == 0, (
+                f"{name}, made before the run, is gone"
+            )
         assert docker("inspect", "alpine").returncode == 0, "the alpine image is gone"
     finally:
         docker("rm", "--force", kept["container"])
@@ -182,7 +205,10 @@ $ sleep 60
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-        cwd=pages.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=pages.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -201,7 +227,11 @@ $ sleep 60
 
 
 def test_killed_run_is_cleaned_up_by_the_next(pages):
-    before_kill, during_run, after_kill = unique("before"), unique("killed"), unique("after")
+    before_kill, during_run, after_kill = (
+        unique("before"),
+        unique("killed"),
+        unique("after"),
+    )
     docker("create", "--name", before_kill, "alpine", "true")
     pages.makefile(
         ".md",
@@ -217,7 +247,9 @@ $ sleep 60
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "killed.md"],
-        cwd=pages.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=pages.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -226,16 +258,24 @@ $ sleep 60
             time.sleep(0.2)
         process.kill()
         process.wait(timeout=30)
-        assert docker("inspect", during_run).returncode == 0, "SIGKILL should leave the container"
+        assert docker("inspect", during_run).returncode == 0, (
+            "SIGKILL should leave the container"
+        )
         # An object made after the killed run died is not that run's to remove.
         time.sleep(HEARTBEAT_WINDOW)
         docker("create", "--name", after_kill, "alpine", "true")
         (pages.path / "killed.md").unlink()
         pages.makefile(".md", empty="# Nothing to run\n")
         run(pages)
-        assert docker("inspect", during_run).returncode != 0, "the killed run's container is left"
-        assert docker("inspect", before_kill).returncode == 0, "a container made before the run is gone"
-        assert docker("inspect", after_kill).returncode == 0, "a container made after the kill is gone"
+        assert docker("inspect", during_run).returncode != 0, (
+            "the killed run's container is left"
+        )
+        assert docker("inspect", before_kill).returncode == 0, (
+            "a container made before the run is gone"
+        )
+        assert docker("inspect", after_kill).returncode == 0, (
+            "a container made after the kill is gone"
+        )
     finally:
         if process.poll() is None:
             process.kill()
@@ -259,7 +299,9 @@ unchanged
     )
     result = run(pages, "--update-examples")
     result.assert_outcomes(passed=3)
-    assert page.read_text() == """\
+    assert (
+        page.read_text()
+        == """\
 # Outdated outputs
 
 ```console
@@ -271,6 +313,7 @@ $ echo changed
 changed
 ```
 """
+    )
     result.stdout.fnmatch_lines(["+++ b/outdated.md", "-unchanged", "+changed"])
     again = run(pages)
     again.assert_outcomes(passed=3)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("containers", "image_ids", "image_tags", "networks", "volumes")
 
+
 @dataclass(frozen=True)
 class Snapshot:
     """The Docker objects present at one moment."""
@@ -42,7 +43,13 @@ class Snapshot:
 
     @classmethod
     def take(cls) -> "Snapshot":
-        images = docker_lines("images", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")
+        images = docker_lines(
+            "images",
+            "--all",
+            "--no-trunc",
+            "--format",
+            "{{.ID}} {{.Repository}}:{{.Tag}}",
+        )
         image_ids, image_tags = set(), set()
         for line in images:
             identifier, reference = line.split(" ", 1)
@@ -74,20 +81,31 @@ class Snapshot:
         )
 
     def is_empty(self) -> bool:
-        return not (self.containers or self.image_ids or self.image_tags or self.networks or self.volumes)
+        return not (
+            self.containers
+            or self.image_ids
+            or self.image_tags
+            or self.networks
+            or self.volumes
+        )
 
     def describe(self) -> str:
         parts = []
         for kind in KINDS:
             names = sorted(getattr(self, kind))
             if names:
-                shown = ", ".join(name.removeprefix("sha256:")[:12] if kind != "image_tags" else name for name in names)
+                shown = ", ".join(
+                    name.removeprefix("sha256:")[:12] if kind != "image_tags" else name
+                    for name in names
+                )
                 parts.append(f"{kind.replace('_', ' ')}: {shown}")
         return "; ".join(parts) or "nothing"
 
 
 def docker_lines(*arguments: str) -> list[str]:
-    result = subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["docker", *arguments], capture_output=True, text=True, timeout=60
+    )
     if result.returncode != 0:
         raise RuntimeError(
             f"Command 'docker {' '.join(arguments)}' returned non-zero exit status "
@@ -131,7 +149,9 @@ def remove_objects(added: Snapshot, before: Snapshot) -> None:
 def image_id(reference: str) -> str | None:
     result = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{.Id}}", reference],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return result.stdout.strip() if result.returncode == 0 else None
 
@@ -139,7 +159,9 @@ def image_id(reference: str) -> str | None:
 def image_created(image_id: str) -> str:
     result = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{.Created}}", image_id],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return result.stdout.strip()
 
@@ -152,11 +174,15 @@ def remove(command: list[str], names: Iterable[str]) -> None:
     if not names:
         return
     arguments = [*command, *names]
-    result = subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["docker", *arguments], capture_output=True, text=True, timeout=120
+    )
     if result.returncode != 0:
         log.warning(
             "Command 'docker %s' returned non-zero exit status %d: %s",
-            " ".join(arguments), result.returncode, result.stderr.strip(),
+            " ".join(arguments),
+            result.returncode,
+            result.stderr.strip(),
         )
 
 
@@ -177,10 +203,16 @@ class RunJournal:
     def __init__(self, folder: Path, before: Snapshot) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
-        record = {"pid": os.getpid(), "started": time.time(), "before": before.to_dict()}
+        record = {
+            "pid": os.getpid(),
+            "started": time.time(),
+            "before": before.to_dict(),
+        }
         self.path.write_text(json.dumps(record))
         self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.beat, name="docrunner-heartbeat", daemon=True)
+        self.thread = threading.Thread(
+            target=self.beat, name="docrunner-heartbeat", daemon=True
+        )
         self.thread.start()
 
     def beat(self) -> None:
@@ -209,7 +241,11 @@ def recover_killed_runs(folder: Path) -> None:
         left = Snapshot.take().added_since(before)
         stale = created_within(left, *window)
         if not stale.is_empty():
-            log.warning("removing what a killed run (pid %d) left behind: %s", record["pid"], stale.describe())
+            log.warning(
+                "removing what a killed run (pid %d) left behind: %s",
+                record["pid"],
+                stale.describe(),
+            )
             remove_objects(stale, before)
         journal.unlink(missing_ok=True)
 
@@ -233,7 +269,9 @@ def created_within(objects: Snapshot, start: float, end: float) -> Snapshot:
         for name in names:
             result = subprocess.run(
                 ["docker", *kind.split(), "inspect", "--format", template, name],
-                capture_output=True, text=True, timeout=60,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             moment = parse_time(result.stdout.strip())
             if result.returncode == 0 and moment is not None and start <= moment <= end:
@@ -253,10 +291,14 @@ def parse_time(text: str) -> float | None:
     """Parse Docker's RFC 3339 times (nanoseconds, 'Z' or an offset) and the
     '2006-01-02 15:04:05 +0000 UTC' form of LastTagTime."""
     text = text.replace(" UTC", "").strip()
-    match = re.match(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?", text)
+    match = re.match(
+        r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?", text
+    )
     if match is None:
         return None
     day, clock, fraction, zone = match.groups()
     zone = "+00:00" if zone in (None, "Z") else zone
-    moment = datetime.fromisoformat(f"{day}T{clock}{zone if ':' in zone else zone[:3] + ':' + zone[3:]}")
+    moment = datetime.fromisoformat(
+        f"{day}T{clock}{zone if ':' in zone else zone[:3] + ':' + zone[3:]}"
+    )
     return moment.timestamp() + float(f"0.{fraction or 0}")

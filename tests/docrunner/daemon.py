@@ -28,7 +28,9 @@ from .errors import SetupError
 
 log = logging.getLogger(__name__)
 
-DEBIAN_MIRROR = os.environ.get("DOCRUNNER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+DEBIAN_MIRROR = os.environ.get(
+    "DOCRUNNER_DEBIAN_MIRROR", "http://deb.debian.org/debian"
+)
 PLUGIN_FOLDER = Path("/usr/local/lib/docker/cli-plugins")
 # CLI plugin name -> the Debian 13 package that ships it.
 PLUGIN_PACKAGES = {"compose": "docker-compose", "buildx": "docker-buildx"}
@@ -58,7 +60,9 @@ def server_version() -> str | None:
     try:
         result = subprocess.run(
             ["docker", "version", "--format", "{{.Server.Version}}"],
-            capture_output=True, text=True, timeout=20,
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -68,13 +72,21 @@ def server_version() -> str | None:
 
 def can_install() -> bool:
     """Return whether this machine lets the runner install Docker itself."""
-    return os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
+    return (
+        os.geteuid() == 0
+        and Path("/etc/debian_version").exists()
+        and shutil.which("apt-get") is not None
+    )
 
 
 def apt_get(*arguments: str) -> None:
     environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     result = subprocess.run(
-        ["apt-get", "-q", *arguments], capture_output=True, text=True, env=environment, timeout=1200
+        ["apt-get", "-q", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=1200,
     )
     if result.returncode != 0:
         raise SetupError(
@@ -102,7 +114,10 @@ def require_tool(command: str, package: str) -> None:
     if shutil.which(command):
         return
     if not can_install():
-        raise SetupError(f"{command} not found: install the {package} package and run the tests again.")
+        raise SetupError(
+            f"{command} not found: install the {package} package and run the tests "
+            "again."
+        )
     install_packages(package)
 
 
@@ -124,7 +139,10 @@ def exclusive_use() -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.warning("another test run is using Docker (lock %s); waiting for it to end", LOCK_PATH)
+            log.warning(
+                "another test run is using Docker (lock %s); waiting for it to end",
+                LOCK_PATH,
+            )
             fcntl.flock(lock, fcntl.LOCK_EX)
         os.environ[LOCK_HELD] = str(os.getpid())
         try:
@@ -148,7 +166,9 @@ def engine() -> Iterator[str]:
         version = server_version()
         started_here = process_id
     else:
-        raise SetupError(f"No Docker daemon answers (`docker version` failed). {HOW_TO_START}")
+        raise SetupError(
+            f"No Docker daemon answers (`docker version` failed). {HOW_TO_START}"
+        )
     ensure_cli_plugins()
     try:
         yield version
@@ -167,20 +187,28 @@ def adopt_leftover(pid_file: Path) -> int | None:
         return None
     if command != "dockerd":
         return None
-    log.info("stopping, at the end, the dockerd (pid %d) that an interrupted run left", process_id)
+    log.info(
+        "stopping, at the end, the dockerd (pid %d) that an interrupted run left",
+        process_id,
+    )
     return process_id
 
 
 def start_dockerd(pid_file: Path) -> int:
     """Install Docker Engine if needed, start dockerd, and wait until it answers."""
     if shutil.which("dockerd") is None:
-        log.info("no Docker daemon answers: installing Docker Engine from Debian's packages")
+        log.info(
+            "no Docker daemon answers: installing Docker Engine from Debian's packages"
+        )
         install_packages("docker.io")
     log_path = cache_folder() / "dockerd.log"
     log.info("starting dockerd (its log: %s)", log_path)
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
-            ["dockerd"], stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            ["dockerd"],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     pid_file.write_text(str(process.pid))
@@ -194,7 +222,8 @@ def start_dockerd(pid_file: Path) -> int:
         if time.monotonic() > deadline:
             process.kill()
             raise SetupError(
-                f"dockerd did not answer within {START_TIMEOUT} s of starting; read {log_path}."
+                f"dockerd did not answer within {START_TIMEOUT} s of starting; "
+                f"read {log_path}."
             )
         time.sleep(0.2)
     return process.pid
@@ -211,14 +240,20 @@ def stop_dockerd(process_id: int, pid_file: Path) -> None:
             os.waitpid(process_id, os.WNOHANG)
         time.sleep(0.1)
     if Path(f"/proc/{process_id}").exists():
-        log.warning("dockerd (pid %d) did not stop within %d s; killing it", process_id, STOP_TIMEOUT)
+        log.warning(
+            "dockerd (pid %d) did not stop within %d s; killing it",
+            process_id,
+            STOP_TIMEOUT,
+        )
         with contextlib.suppress(ProcessLookupError):
             os.kill(process_id, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
 
 
 def plugin_works(name: str) -> bool:
-    result = subprocess.run(["docker", name, "version"], capture_output=True, timeout=60)
+    result = subprocess.run(
+        ["docker", name, "version"], capture_output=True, timeout=60
+    )
     return result.returncode == 0
 
 
@@ -229,16 +264,21 @@ def ensure_cli_plugins() -> None:
         return
     if not can_install():
         raise SetupError(
-            f"docker {' and docker '.join(missing)} not found: install the Docker Compose and "
+            f"docker {' and docker '.join(missing)} not found: install the Docker "
+            "Compose and "
             "Buildx plugins (they come with Docker Desktop and Docker's own packages)."
         )
     packages = [PLUGIN_PACKAGES[name] for name in missing]
-    log.info("installing Docker CLI plugins from Debian 13 packages: %s", " ".join(packages))
+    log.info(
+        "installing Docker CLI plugins from Debian 13 packages: %s", " ".join(packages)
+    )
     with tempfile.TemporaryDirectory(prefix="docrunner-apt-") as folder:
         unpack_trixie_packages(Path(folder), packages)
     for name in missing:
         if not plugin_works(name):
-            raise SetupError(f"docker {name} still fails after installing it into {PLUGIN_FOLDER}.")
+            raise SetupError(
+                f"docker {name} still fails after installing it into {PLUGIN_FOLDER}."
+            )
 
 
 def unpack_trixie_packages(folder: Path, packages: list[str]) -> None:
@@ -255,10 +295,16 @@ def unpack_trixie_packages(folder: Path, packages: list[str]) -> None:
     apt_get(*private, "update")
     result = subprocess.run(
         ["apt-get", "-q", *private, "download", *packages],
-        cwd=folder, capture_output=True, text=True, timeout=600,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if result.returncode != 0:
-        raise SetupError(f"Command 'apt-get download {' '.join(packages)}' failed: {result.stderr.strip()}")
+        raise SetupError(
+            f"Command 'apt-get download {' '.join(packages)}' failed: "
+            f"{result.stderr.strip()}"
+        )
     unpacked = folder / "unpacked"
     for package in folder.glob("*.deb"):
         subprocess.run(["dpkg-deb", "-x", str(package), str(unpacked)], check=True)

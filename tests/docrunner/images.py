@@ -58,8 +58,17 @@ def inspect_label(reference: str) -> str | None:
     """Return the stand-in label of an image: '' for an image that is not a
     stand-in, or None when the image is not present."""
     result = subprocess.run(
-        ["docker", "image", "inspect", "--format", f'{{{{index .Config.Labels "{STAND_IN_LABEL}"}}}}', reference],
-        capture_output=True, text=True, timeout=60,
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            f'{{{{index .Config.Labels "{STAND_IN_LABEL}"}}}}',
+            reference,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if result.returncode != 0:
         return None
@@ -70,8 +79,17 @@ def inspect_label(reference: str) -> str | None:
 def pull(reference: str) -> str | None:
     """Pull an image and return None, or return the error when the pull fails."""
     log.info("pulling %s", reference)
-    result = subprocess.run(["docker", "pull", "--quiet", reference], capture_output=True, text=True, timeout=900)
-    return None if result.returncode == 0 else (result.stderr.strip() or result.stdout.strip())
+    result = subprocess.run(
+        ["docker", "pull", "--quiet", reference],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return (
+        None
+        if result.returncode == 0
+        else (result.stderr.strip() or result.stdout.strip())
+    )
 
 
 def ensure_image(reference: str) -> ImageNotice:
@@ -85,13 +103,17 @@ def ensure_image(reference: str) -> ImageNotice:
         return ImageNotice(reference, "pulled")
     recipe = STAND_INS.get(reference)
     if recipe is None:
-        raise SetupError(f"Image {reference} is not present and the pull failed: {error}")
+        raise SetupError(
+            f"Image {reference} is not present and the pull failed: {error}"
+        )
     log.info("pull of %s failed: %s", reference, first_line(error))
     if label is not None and label.endswith(f"(recipe {RECIPE_VERSION})"):
         return ImageNotice(reference, "stand-in", label)
     log.warning("building a stand-in for %s from Debian packages", reference)
     build_stand_in(reference, recipe)
-    return ImageNotice(reference, "stand-in", f"{recipe.description} (built in this run)")
+    return ImageNotice(
+        reference, "stand-in", f"{recipe.description} (built in this run)"
+    )
 
 
 def first_line(text: str) -> str:
@@ -110,19 +132,28 @@ class Recipe:
 def build_stand_in(reference: str, recipe: Recipe) -> None:
     label = f"{recipe.description} (recipe {RECIPE_VERSION})"
     changes = [*recipe.changes, f'LABEL {STAND_IN_LABEL}="{label}"']
-    with tempfile.TemporaryDirectory(prefix="docrunner-stand-in-", dir="/var/tmp") as folder:
+    with tempfile.TemporaryDirectory(
+        prefix="docrunner-stand-in-", dir="/var/tmp"
+    ) as folder:
         root = Path(folder) / "root"
         root.mkdir()
         recipe.fill(root)
         command = ["docker", "import"]
         for change in changes:
             command += ["--change", change]
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        result = subprocess.run([*command, "-", reference], stdin=tar.stdout, capture_output=True, text=True)
+        tar = subprocess.Popen(
+            ["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE
+        )
+        result = subprocess.run(
+            [*command, "-", reference], stdin=tar.stdout, capture_output=True, text=True
+        )
         tar.stdout.close()
         tar.wait()
         if result.returncode != 0 or tar.returncode != 0:
-            raise SetupError(f"docker import of the {reference} stand-in failed: {result.stderr.strip()}")
+            raise SetupError(
+                f"docker import of the {reference} stand-in failed: "
+                f"{result.stderr.strip()}"
+            )
     log.info("built stand-in image %s: %s", reference, recipe.description)
 
 
@@ -134,12 +165,16 @@ def fill_busybox(root: Path) -> None:
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "tmp").chmod(0o1777)
     shutil.copy2(busybox, root / "bin/busybox")
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    applets = subprocess.run(
+        [busybox, "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
     for applet in applets:
         link = root / "bin" / applet
         if not link.exists():
             link.symlink_to("busybox")
-    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+    (root / "etc/passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
+    )
     (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
 
 
@@ -150,13 +185,26 @@ def fill_registry(root: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="docrunner-deb-") as folder:
         install_packages("ca-certificates")  # reads the package lists once
         download = subprocess.run(
-            ["apt-get", "-q", "-oAPT::Sandbox::User=root", "download", "docker-registry"],
-            cwd=folder, capture_output=True, text=True,
+            [
+                "apt-get",
+                "-q",
+                "-oAPT::Sandbox::User=root",
+                "download",
+                "docker-registry",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
         )
         if download.returncode != 0:
-            raise SetupError(f"Command 'apt-get download docker-registry' failed: {download.stderr.strip()}")
+            raise SetupError(
+                "Command 'apt-get download docker-registry' failed: "
+                f"{download.stderr.strip()}"
+            )
         package = next(Path(folder).glob("docker-registry_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(package), f"{folder}/unpacked"], check=True)
+        subprocess.run(
+            ["dpkg-deb", "-x", str(package), f"{folder}/unpacked"], check=True
+        )
         binary = Path(folder) / "unpacked/usr/bin/docker-registry"
         shutil.copy2(binary, root / "bin/registry")
         copy_libraries(binary, root)
@@ -167,7 +215,9 @@ def fill_registry(root: Path) -> None:
 
 def copy_libraries(binary: Path, root: Path) -> None:
     """Copy the shared libraries that ``binary`` loads, at the same paths."""
-    output = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        ["ldd", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
     for line in output.splitlines():
         path = line.split("=>")[-1].split("(")[0].strip()
         if path.startswith("/"):
@@ -184,27 +234,47 @@ def fill_python(root: Path) -> None:
     require_tool("debootstrap", "debootstrap")
     log.info("running debootstrap for the python:3.13-slim stand-in (about a minute)")
     result = subprocess.run(
-        ["debootstrap", "--variant=minbase", "--include=python3,python3-pip,ca-certificates",
-         "trixie", str(root), DEBIAN_MIRROR],
-        capture_output=True, text=True, timeout=1800,
+        [
+            "debootstrap",
+            "--variant=minbase",
+            "--include=python3,python3-pip,ca-certificates",
+            "trixie",
+            str(root),
+            DEBIAN_MIRROR,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     if result.returncode != 0:
-        raise SetupError(f"debootstrap of Debian 13 failed: {result.stdout.strip()[-2000:]}")
+        raise SetupError(
+            f"debootstrap of Debian 13 failed: {result.stdout.strip()[-2000:]}"
+        )
     for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
         marker.unlink()
     (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")
     (root / "usr/local/bin/pip").symlink_to("/usr/bin/pip3")
     if HOST_CA_BUNDLE.exists():
         shutil.copy2(HOST_CA_BUNDLE, root / HOST_CA_BUNDLE.relative_to("/"))
-    for clutter in ("usr/share/doc", "usr/share/man", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists"):
+    for clutter in (
+        "usr/share/doc",
+        "usr/share/man",
+        "usr/share/locale",
+        "var/cache/apt",
+        "var/lib/apt/lists",
+    ):
         shutil.rmtree(root / clutter, ignore_errors=True)
 
 
 STAND_INS = {
     "alpine:latest": Recipe(
-        "stand-in for alpine: Debian's busybox-static, built because no registry answered",
+        "stand-in for alpine: Debian's busybox-static, built because no registry "
+        "answered",
         fill_busybox,
-        ['CMD ["/bin/sh"]', "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        [
+            'CMD ["/bin/sh"]',
+            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ],
     ),
     "python:3.13-slim": Recipe(
         "stand-in for python:3.13-slim: Debian 13 minbase with python3 and pip, "
@@ -217,7 +287,8 @@ STAND_INS = {
         ],
     ),
     "registry:3": Recipe(
-        "stand-in for registry:3: Debian's docker-registry 2.8 on busybox, built because no registry answered",
+        "stand-in for registry:3: Debian's docker-registry 2.8 on busybox, built "
+        "because no registry answered",
         fill_registry,
         [
             'ENTRYPOINT ["/bin/registry"]',

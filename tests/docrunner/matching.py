@@ -28,14 +28,20 @@ WILDCARD = "..."
 DROP_COST = 2
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 LAYER_PROGRESS = re.compile(
-    r"^(?:<id>|[0-9a-f]{12}): (?:Pulling fs layer|Waiting|Downloading|Verifying Checksum|"
+    r"^(?:<id>|[0-9a-f]{12}): (?:Pulling fs layer|Waiting|Downloading|Verifying "
+    r"Checksum|"
     r"Download complete|Extracting|Pull complete|Already exists|Preparing|Pushing|"
     r"Pushed|Layer already exists|Mounted from .*)"
 )
 REPLACEMENTS = [
     (re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
     (re.compile(r"\b[0-9a-f]{12}\b"), "<id>"),
-    (re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<time>"),
+    (
+        re.compile(
+            r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+        ),
+        "<time>",
+    ),
     (
         re.compile(
             r"\b(?:About an? (?:minute|hour)|Less than a second|"
@@ -114,11 +120,16 @@ def updated_expectation(expected: str, actual: str) -> list[str]:
     of the page's lines as possible and adds the fewest actual lines.
     """
     old = expected.rstrip("\n").split("\n") if expected.strip() else []
-    new = [line.rstrip() for line in ANSI_SEQUENCE.sub("", actual).rstrip("\n").split("\n")]
+    new = [
+        line.rstrip() for line in ANSI_SEQUENCE.sub("", actual).rstrip("\n").split("\n")
+    ]
     if not actual.strip():
         new = []
     compared = [normalize_line(line) for line in new]
-    patterns = [None if is_wildcard_line(line) else line_pattern(normalize_line(line.rstrip())) for line in old]
+    patterns = [
+        None if is_wildcard_line(line) else line_pattern(normalize_line(line.rstrip()))
+        for line in old
+    ]
     infinity = DROP_COST * len(old) + len(new) + 1
     # cost[i][j]: fewest edits to align old[i:] with new[j:].
     cost = [[infinity] * (len(new) + 1) for _ in range(len(old) + 1)]
@@ -149,7 +160,12 @@ def updated_expectation(expected: str, actual: str) -> list[str]:
             if j < len(new) and cost[i][j] == cost[i][j + 1]:
                 j += 1
                 continue
-        elif i < len(old) and j < len(new) and patterns[i].fullmatch(compared[j]) and cost[i][j] == cost[i + 1][j + 1]:
+        elif (
+            i < len(old)
+            and j < len(new)
+            and patterns[i].fullmatch(compared[j])
+            and cost[i][j] == cost[i + 1][j + 1]
+        ):
             result.append(old[i])
             i, j = i + 1, j + 1
             continue

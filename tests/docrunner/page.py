@@ -89,9 +89,17 @@ class Updates:
             if new != old:
                 Path(path).write_text(new)
                 name = relative(path)
-                diffs.append("\n".join(difflib.unified_diff(
-                    old.splitlines(), new.splitlines(), f"a/{name}", f"b/{name}", lineterm=""
-                )))
+                diffs.append(
+                    "\n".join(
+                        difflib.unified_diff(
+                            old.splitlines(),
+                            new.splitlines(),
+                            f"a/{name}",
+                            f"b/{name}",
+                            lineterm="",
+                        )
+                    )
+                )
         return diffs
 
 
@@ -116,7 +124,9 @@ class Page:
             environment["GIT_CONFIG_NOSYSTEM"] = "1"
         before = cleanup.Snapshot.take()
         log.info("page %s: running in %s", relative(path), folder)
-        return cls(path, settings, ShellSession(str(folder), environment), folder, before)
+        return cls(
+            path, settings, ShellSession(str(folder), environment), folder, before
+        )
 
     def finish(self) -> cleanup.Snapshot:
         """Close the shell, remove what the page created in Docker and its
@@ -133,14 +143,31 @@ class Page:
         for container in sorted(added.containers):
             result = subprocess.run(
                 ["docker", "logs", "--tail", str(CONTAINER_LOG_LINES), container],
-                capture_output=True, text=True, timeout=60,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
-            name = subprocess.run(
-                ["docker", "inspect", "--format", "{{.Name}} ({{.Config.Image}}, {{.State.Status}})", container],
-                capture_output=True, text=True, timeout=60,
-            ).stdout.strip().lstrip("/")
+            name = (
+                subprocess.run(
+                    [
+                        "docker",
+                        "inspect",
+                        "--format",
+                        "{{.Name}} ({{.Config.Image}}, {{.State.Status}})",
+                        container,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                .stdout.strip()
+                .lstrip("/")
+            )
             text = (result.stdout + result.stderr).rstrip() or "(no output)"
-            reports.append(f"--- last {CONTAINER_LOG_LINES} log lines of container {name or container[:12]}\n{text}")
+            reports.append(
+                f"--- last {CONTAINER_LOG_LINES} log lines of container "
+                f"{name or container[:12]}\n{text}"
+            )
         return "\n".join(reports)
 
 
@@ -171,9 +198,15 @@ def fail(page: Page, example: Example, report: str) -> None:
 
 
 def check_syntax(page: Page, example: Example, source: str) -> None:
-    result = subprocess.run(["bash", "-n"], input=source, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-n"], input=source, capture_output=True, text=True
+    )
     if result.returncode != 0:
-        fail(page, example, f"the command is not valid bash:\n$ {source}\n{result.stderr.strip()}")
+        fail(
+            page,
+            example,
+            f"the command is not valid bash:\n$ {source}\n{result.stderr.strip()}",
+        )
 
 
 def run_in_shell(page: Page, example: Example, source: str, timeout: float | None):
@@ -182,10 +215,13 @@ def run_in_shell(page: Page, example: Example, source: str, timeout: float | Non
     result = page.shell.run(source, limit)
     if result.timed_out:
         fail(
-            page, example,
-            f"timed out after {limit:g} s, so it was killed with the page's shell:\n$ {source}\n"
+            page,
+            example,
+            f"timed out after {limit:g} s, so it was killed with the page's "
+            f"shell:\n$ {source}\n"
             f"output so far:\n{result.output.rstrip() or '(none)'}\n"
-            "Give the block a longer limit with <!-- test: timeout=SECONDS --> if it is slow, "
+            "Give the block a longer limit with <!-- test: timeout=SECONDS --> if "
+            "it is slow, "
             "or make sure it does not wait for input.",
         )
     return result
@@ -205,17 +241,26 @@ def evaluate_command(example: Example) -> None:
     if status_ok and updates is not None:
         updates.record(example.path, command, result.output)
         return
-    lines = [f"$ {command.source}", f"exit status {result.exit_status} after {result.seconds:.1f} s"]
+    lines = [
+        f"$ {command.source}",
+        f"exit status {result.exit_status} after {result.seconds:.1f} s",
+    ]
     if not status_ok:
         lines[-1] += f", expected {expected_status}"
         if expected_status == 0:
-            lines.append("(a page shows a failing command with <!-- test: exit=N --> before its block)")
+            lines.append(
+                "(a page shows a failing command with <!-- test: exit=N --> before "
+                "its block)"
+            )
     if output_ok:
         lines.append("output as expected:")
         lines.append(result.output.rstrip() or "(none)")
     else:
         label = f"{relative(example.path)}:{command.expected_line}"
-        lines.append(matching.diff(command.expected, result.output, label) or "(output differs in white space only)")
+        lines.append(
+            matching.diff(command.expected, result.output, label)
+            or "(output differs in white space only)"
+        )
     fail(page, example, "\n".join(lines))
 
 
@@ -226,9 +271,12 @@ def evaluate_script(example: Example) -> None:
     result = run_in_shell(page, example, script.source, script.directive.timeout)
     if result.exit_status != script.directive.exit_status:
         fail(
-            page, example,
-            f"the script exited with status {result.exit_status} after {result.seconds:.1f} s, "
-            f"expected {script.directive.exit_status}:\n{script.source.rstrip()}\noutput:\n{result.output.rstrip()}",
+            page,
+            example,
+            f"the script exited with status {result.exit_status} after "
+            f"{result.seconds:.1f} s, "
+            "expected "
+            f"{script.directive.exit_status}:\n{script.source.rstrip()}\noutput:\n{result.output.rstrip()}",
         )
 
 
@@ -240,22 +288,33 @@ def evaluate_include(example: Example) -> None:
     for name in include.paths:
         path = page.settings.project / name
         if not path.is_file():
-            fail(page, example, f"the included file {name} does not exist in {page.settings.project}")
+            fail(
+                page,
+                example,
+                f"the included file {name} does not exist in {page.settings.project}",
+            )
         if path.suffix == ".py":
             try:
                 compile(path.read_text(), str(path), "exec")
             except SyntaxError as error:
-                fail(page, example, f"the included file {name} is not valid Python: {error}")
+                fail(
+                    page,
+                    example,
+                    f"the included file {name} is not valid Python: {error}",
+                )
 
 
 def evaluate_inventory(example: Example) -> None:
     """Fail if the page has a runnable block that no example came from."""
     inventory: Inventory = example.parsed
     if inventory.ignored:
-        blocks = "\n".join(f"  line {line}: ```{info}" for line, info in inventory.ignored)
+        blocks = "\n".join(
+            f"  line {line}: ```{info}" for line, info in inventory.ignored
+        )
         raise ExampleFailure(
             example,
-            f"{len(inventory.ignored)} block(s) in a runnable language were neither run "
+            f"{len(inventory.ignored)} block(s) in a runnable language were "
+            "neither run "
             f"nor skipped:\n{blocks}\nCheck the fences, or put "
             '<!-- test: skip="reason" --> just before a block that cannot run.',
         )
@@ -295,7 +354,9 @@ def evaluate_wait(example: Example) -> None:
     is healthy."""
     page = page_for(example)
     wait: Wait = example.parsed
-    check = {"url": url_answers, "port": port_accepts, "healthy": container_healthy}[wait.kind]
+    check = {"url": url_answers, "port": port_accepts, "healthy": container_healthy}[
+        wait.kind
+    ]
     deadline = time.monotonic() + wait.timeout
     last = ""
     while time.monotonic() < deadline:
@@ -304,8 +365,10 @@ def evaluate_wait(example: Example) -> None:
             return
         time.sleep(0.2)
     fail(
-        page, example,
-        f"timed out after {wait.timeout:g} s waiting for {wait.kind} {wait.target}: {last}\n"
+        page,
+        example,
+        f"timed out after {wait.timeout:g} s waiting for {wait.kind} "
+        f"{wait.target}: {last}\n"
         "Check that the container started (docker ps -a) and listens on that port.",
     )
 
@@ -331,8 +394,17 @@ def port_accepts(port: str) -> tuple[bool, str]:
 
 def container_healthy(container: str) -> tuple[bool, str]:
     result = subprocess.run(
-        ["docker", "inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}", container],
-        capture_output=True, text=True, timeout=60,
+        [
+            "docker",
+            "inspect",
+            "--format",
+            "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health "
+            "check{{end}}",
+            container,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     status = result.stdout.strip() or result.stderr.strip()
     return status == "healthy", status
@@ -359,4 +431,8 @@ def teardown(namespace: dict) -> None:
     if not left.is_empty():
         # NOTE: a teardown cannot fail the page's own tests any more, so what
         # is left is logged and checked again by the run's leak check.
-        log.error("page %s left Docker objects behind: %s", relative(page.path), left.describe())
+        log.error(
+            "page %s left Docker objects behind: %s",
+            relative(page.path),
+            left.describe(),
+        )

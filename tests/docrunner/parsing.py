@@ -92,8 +92,10 @@ class Directive:
                 directive.timeout = parse_number(float, key, value, path, line)
             else:
                 raise PageSyntaxError(
-                    path, line, f"unknown option {key!r} in a test directive; "
-                    "use skip=, exit= or timeout="
+                    path,
+                    line,
+                    f"unknown option {key!r} in a test directive; "
+                    "use skip=, exit= or timeout=",
                 )
         return directive
 
@@ -159,12 +161,16 @@ def split_options(arguments: str, path: str, line: int) -> dict[str, str]:
     try:
         words = shlex.split(arguments)
     except ValueError as error:
-        raise PageSyntaxError(path, line, f"cannot read test directive: {error}") from None
+        raise PageSyntaxError(
+            path, line, f"cannot read test directive: {error}"
+        ) from None
     options = {}
     for word in words:
         key, sign, value = word.partition("=")
         if not sign:
-            raise PageSyntaxError(path, line, f"expected key=value in test directive, found {word!r}")
+            raise PageSyntaxError(
+                path, line, f"expected key=value in test directive, found {word!r}"
+            )
         options[key] = value
     return options
 
@@ -173,7 +179,9 @@ def parse_number(kind: type, key: str, value: str, path: str, line: int):
     try:
         return kind(value)
     except ValueError:
-        raise PageSyntaxError(path, line, f"{key}= needs a number, found {value!r}") from None
+        raise PageSyntaxError(
+            path, line, f"{key}= needs a number, found {value!r}"
+        ) from None
 
 
 def directive_before(document: Document, start: int) -> tuple[str, int] | None:
@@ -191,7 +199,9 @@ def line_of(document: Document, position: int) -> int:
     return document.text.count("\n", 0, position) + 1
 
 
-def split_console(source: str, path: str, line: int) -> Iterator[tuple[int, str, int, str]]:
+def split_console(
+    source: str, path: str, line: int
+) -> Iterator[tuple[int, str, int, str]]:
     """Split a console block into commands.
 
     Yields ``(line index, command, line index of output, expected output)``
@@ -203,7 +213,8 @@ def split_console(source: str, path: str, line: int) -> Iterator[tuple[int, str,
         text = lines[index]
         if not text.startswith(PROMPT):
             raise PageSyntaxError(
-                path, line + index,
+                path,
+                line + index,
                 f"console block has output before its first command: {text!r}; "
                 f"start each command with {PROMPT!r}",
             )
@@ -226,7 +237,12 @@ def split_console(source: str, path: str, line: int) -> Iterator[tuple[int, str,
         output_start = index
         while index < len(lines) and not lines[index].startswith(PROMPT):
             index += 1
-        yield start, "\n".join(command_lines), output_start, "\n".join(lines[output_start:index])
+        yield (
+            start,
+            "\n".join(command_lines),
+            output_start,
+            "\n".join(lines[output_start:index]),
+        )
 
 
 def snippet_paths(source: str) -> list[str]:
@@ -238,13 +254,19 @@ def snippet_paths(source: str) -> list[str]:
     return [match.group("path") for match in matches]
 
 
-FENCE_LINE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+FENCE_LINE = re.compile(
+    r"^[ \t>]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?(?P<fence>`{3,}|~{3,})(?P<info>.*)$"
+)
 
 
 def scan_runnable_fences(text: str) -> list[tuple[int, int, str]]:
     """Return the first and last line and the info string of each fenced
     block in a runnable language, by a plain scan of the page's lines."""
-    return [fence for fence in scan_fences(text) if block_language(fence[2]) in RUNNABLE_LANGUAGES]
+    return [
+        fence
+        for fence in scan_fences(text)
+        if block_language(fence[2]) in RUNNABLE_LANGUAGES
+    ]
 
 
 def scan_fences(text: str) -> list[tuple[int, int, str]]:
@@ -309,7 +331,9 @@ class PageParser:
             if included:
                 yield self.region(block.start, block.end, Include(included), "include")
             elif directive.skip:
-                yield self.region(block.start, block.end, Skipped(directive.skip), "skipped")
+                yield self.region(
+                    block.start, block.end, Skipped(directive.skip), "skipped"
+                )
             elif language in SHELL_LANGUAGES:
                 yield from self.command_regions(document, block, directive)
             elif language in SCRIPT_LANGUAGES:
@@ -325,7 +349,9 @@ class PageParser:
         arguments, line = found
         return Directive.parse(arguments, document.path, line)
 
-    def command_regions(self, document: Document, block: Region, directive: Directive) -> Iterator[Region]:
+    def command_regions(
+        self, document: Document, block: Region, directive: Directive
+    ) -> Iterator[Region]:
         source: Lexeme = block.lexemes["source"]
         source_start = block.start + source.offset
         first_line = line_of(document, source_start)
@@ -337,17 +363,30 @@ class PageParser:
             line_starts.append(line_starts[-1] + len(page_line))
         commands = list(split_console(str(source), document.path, first_line))
         if not commands:
-            raise PageSyntaxError(document.path, first_line, "console block holds no command")
+            raise PageSyntaxError(
+                document.path, first_line, "console block holds no command"
+            )
         source_lines = len(str(source).splitlines())
         indent = re.match(r"[ \t>]*", document.text[block.start :]).group(0)
         for number, (line, text, output_line, expected) in enumerate(commands):
-            next_line = commands[number + 1][0] if number + 1 < len(commands) else source_lines
+            next_line = (
+                commands[number + 1][0] if number + 1 < len(commands) else source_lines
+            )
             start, end = line_starts[line], line_starts[next_line]
             command = Command(
-                text, expected, directive, first_line + output_line,
-                expected_span=(line_starts[output_line], end), indent=indent,
+                text,
+                expected,
+                directive,
+                first_line + output_line,
+                expected_span=(line_starts[output_line], end),
+                indent=indent,
             )
-            yield self.region(start, end if next_line < source_lines else block.end, command, "command")
+            yield self.region(
+                start,
+                end if next_line < source_lines else block.end,
+                command,
+                "command",
+            )
 
     def python_regions(self, document: Document, block: Region) -> Iterator[Region]:
         source: Lexeme = block.lexemes["source"]
@@ -365,7 +404,12 @@ class PageParser:
             if any(first < line < last for first, last in fenced):
                 continue  # a directive shown as text inside a block
             options = split_options(match.group("arguments"), document.path, line)
-            yield self.region(match.start(), match.end(), parse_wait(options, document.path, line), "wait")
+            yield self.region(
+                match.start(),
+                match.end(),
+                parse_wait(options, document.path, line),
+                "wait",
+            )
 
     def region(self, start: int, end: int, parsed, kind: str) -> Region:
         return Region(start, end, parsed, self.evaluators[kind])
@@ -375,12 +419,16 @@ def parse_wait(options: dict[str, str], path: str, line: int) -> Wait:
     kinds = [kind for kind in ("url", "port", "healthy") if kind in options]
     if len(kinds) != 1:
         raise PageSyntaxError(
-            path, line, "wait-for needs exactly one of url=, port= or healthy=, "
-            'for example <!-- test: wait-for url=http://localhost:9191/ -->'
+            path,
+            line,
+            "wait-for needs exactly one of url=, port= or healthy=, "
+            "for example <!-- test: wait-for url=http://localhost:9191/ -->",
         )
     unknown = set(options) - {"url", "port", "healthy", "timeout"}
     if unknown:
-        raise PageSyntaxError(path, line, f"unknown wait-for option(s): {', '.join(sorted(unknown))}")
+        raise PageSyntaxError(
+            path, line, f"unknown wait-for option(s): {', '.join(sorted(unknown))}"
+        )
     wait = Wait(options[kinds[0]], kinds[0])
     if "timeout" in options:
         wait.timeout = parse_number(float, "timeout", options["timeout"], path, line)

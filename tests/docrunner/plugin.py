@@ -4,7 +4,6 @@ services that pages need, and the report at the end of the run."""
 import logging
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,9 @@ def docker_engine() -> str:
 
 
 @pytest.fixture(scope="session")
-def tutorial_images(docker_engine: str, pytestconfig: pytest.Config) -> list[images.ImageNotice]:
+def tutorial_images(
+    docker_engine: str, pytestconfig: pytest.Config
+) -> list[images.ImageNotice]:
     """The images that the pages use, pulled or built as stand-ins."""
     try:
         notices = images.ensure_images(IMAGES)
@@ -61,7 +62,9 @@ def leak_check(tutorial_images):
     yield
     journal.close()
     added = cleanup.Snapshot.take().added_since(before)
-    assert added.is_empty(), f"the test run left Docker objects behind: {added.describe()}"
+    assert added.is_empty(), (
+        f"the test run left Docker objects behind: {added.describe()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +101,10 @@ def registry(docker_services) -> str:
         )
     except Exception:
         raise SetupError(
-            f"the registry service from tests/compose.yml did not answer at {url} within "
-            f"{REGISTRY_TIMEOUT} s ({url_answers(url)[1]}); check `docker compose logs registry`."
+            f"the registry service from tests/compose.yml did not answer at {url} "
+            "within "
+            f"{REGISTRY_TIMEOUT} s ({url_answers(url)[1]}); check `docker compose "
+            "logs registry`."
         ) from None
     return f"localhost:{port}"
 
@@ -122,7 +127,10 @@ def example_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = folder / "docker-tutorial"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT, capture_output=True, text=True, check=True,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     for name in filter(None, files):
         source = PROJECT / name
@@ -132,14 +140,24 @@ def example_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
             target.write_bytes(source.read_bytes())
             target.chmod(source.stat().st_mode)
     environment = dict(
-        os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="docrunner", GIT_AUTHOR_EMAIL="docrunner@localhost",
-        GIT_COMMITTER_NAME="docrunner", GIT_COMMITTER_EMAIL="docrunner@localhost",
+        os.environ,
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_AUTHOR_NAME="docrunner",
+        GIT_AUTHOR_EMAIL="docrunner@localhost",
+        GIT_COMMITTER_NAME="docrunner",
+        GIT_COMMITTER_EMAIL="docrunner@localhost",
     )
-    for command in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"], ["commit", "--quiet", "-m", "Working tree under test"]):
+    for command in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "--all"],
+        ["commit", "--quiet", "-m", "Working tree under test"],
+    ):
         subprocess.run(["git", *command], cwd=copy, env=environment, check=True)
     config = folder / "gitconfig"
     url = repository_url()
-    config.write_text(f'[url "{copy.as_uri()}"]\n\tinsteadOf = {url}\n\tinsteadOf = {url}.git\n')
+    config.write_text(
+        f'[url "{copy.as_uri()}"]\n\tinsteadOf = {url}\n\tinsteadOf = {url}.git\n'
+    )
     return config
 
 
@@ -156,7 +174,9 @@ def page_updates(pytestconfig: pytest.Config) -> Updates | None:
 
 
 @pytest.fixture(scope="session")
-def page_settings(docker_engine, registry, example_repository, page_updates) -> PageSettings:
+def page_settings(
+    docker_engine, registry, example_repository, page_updates
+) -> PageSettings:
     """What every page's shell gets: the registry address and the git
     configuration that serves the example code."""
     return PageSettings(
@@ -192,17 +212,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         # The marks below travel with each report, across xdist workers too.
         if isinstance(item.example.parsed, Inventory):
-            item.user_properties.append((INVENTORY_PROPERTY, len(item.example.parsed.ignored)))
+            item.user_properties.append(
+                (INVENTORY_PROPERTY, len(item.example.parsed.ignored))
+            )
         else:
             item.user_properties.append(EXAMPLE_PROPERTY)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo
+) -> pytest.TestReport:
     report = yield
     # A skipped example is reported at its own page and line, not at the
     # runner's code that skipped it.
-    if report.skipped and isinstance(item, SybilItem) and isinstance(report.longrepr, tuple):
+    if (
+        report.skipped
+        and isinstance(item, SybilItem)
+        and isinstance(report.longrepr, tuple)
+    ):
         reason = report.longrepr[2]
         report.longrepr = (relative(item.example.path), item.example.line, reason)
     return report
@@ -233,7 +261,8 @@ class ExampleSummary:
         for notice in self.notices:
             if notice.source == "stand-in":
                 terminalreporter.write_line(
-                    f"docrunner: stand-in image {notice.reference}: {notice.detail}", yellow=True
+                    f"docrunner: stand-in image {notice.reference}: {notice.detail}",
+                    yellow=True,
                 )
         for diff in self.diffs:
             terminalreporter.write_line(diff)

@@ -7,6 +7,7 @@ shows them, and its standard input is /dev/null, so a command that waits for
 input ends at once instead of hanging.
 """
 
+import contextlib
 import logging
 import os
 import select
@@ -92,10 +93,8 @@ class ShellSession:
     def close(self) -> None:
         """End the session and every process it started."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             stream.close()

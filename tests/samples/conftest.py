@@ -13,7 +13,9 @@ pytest_plugins = ["docrunner.plugin"]
 
 
 @pytest.fixture(scope="session")
-def page_settings(docker_engine, tutorial_images, leak_check, page_updates) -> PageSettings:
+def page_settings(
+    docker_engine, tutorial_images, leak_check, page_updates
+) -> PageSettings:
     return PageSettings(project=Path(__file__).parent, updates=page_updates)
 
 
