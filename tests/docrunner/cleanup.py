@@ -120,7 +120,7 @@ def remove_added(before: Snapshot) -> Snapshot:
     added = Snapshot.take().added_since(before)
     if added.is_empty():
         return added
-    log.info("removing what the page created: %s", added.describe())
+    log.debug("removing what the page created: %s", added.describe())
     remove_objects(added, before)
     left = Snapshot.take().added_since(before)
     if not left.is_empty():

@@ -63,6 +63,8 @@ class PageSettings:
     project: Path = Path.cwd()
     # In update mode, outputs that differ are recorded here instead of failing.
     updates: "Updates | None" = None
+    # Where a failing page's container logs are saved, for CI to upload.
+    artifacts: Path | None = None
 
 
 @dataclass
@@ -123,7 +125,7 @@ class Page:
             environment["GIT_CONFIG_GLOBAL"] = str(settings.git_config)
             environment["GIT_CONFIG_NOSYSTEM"] = "1"
         before = cleanup.Snapshot.take()
-        log.info("page %s: running in %s", relative(path), folder)
+        log.debug("page %s: running in %s", relative(path), folder)
         return cls(
             path, settings, ShellSession(str(folder), environment), folder, before
         )
@@ -194,7 +196,18 @@ def fail(page: Page, example: Example, report: str) -> None:
     logs = page.container_logs()
     if logs:
         report = f"{report}\n{logs}"
+        save_logs(page, example, logs)
     raise ExampleFailure(example, report)
+
+
+def save_logs(page: Page, example: Example, logs: str) -> None:
+    """Write the container logs of a failure to the artifacts folder."""
+    if page.settings.artifacts is None:
+        return
+    folder = page.settings.artifacts / "container-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{Path(example.path).stem}-line-{example.line}.log"
+    path.write_text(f"{location(example)}\n{logs}\n")
 
 
 def check_syntax(page: Page, example: Example, source: str) -> None:

@@ -46,7 +46,7 @@ def tutorial_images(
     pytestconfig.stash[summary_key].notices = notices
     for notice in notices:
         if notice.source == "stand-in":
-            log.warning("using stand-in image %s: %s", notice.reference, notice.detail)
+            log.debug("using stand-in image %s: %s", notice.reference, notice.detail)
     return notices
 
 
@@ -184,6 +184,7 @@ def page_settings(
         git_config=example_repository,
         project=PROJECT,
         updates=page_updates,
+        artifacts=PROJECT / "test-artifacts",
     )
 
 
