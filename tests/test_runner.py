@@ -209,6 +209,9 @@ $ sleep 60
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # A shell that starts this suite in the background may ignore SIGINT,
+        # and Python keeps an ignored SIGINT ignored: restore Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
