@@ -104,7 +104,7 @@ def pinned_requirements(requirements: list[str]) -> dict[str, str]:
 def test_pre_commit_pins_match_test_extras() -> None:
     project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    expected = pinned_requirements(extras["test"] + extras["actionlint"])
+    expected = pinned_requirements(extras["test"])
     config = yaml.safe_load((PROJECT / ".pre-commit-config.yaml").read_text())
     hooks = [hook for repository in config["repos"] for hook in repository["hooks"]]
 
