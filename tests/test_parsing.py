@@ -5,6 +5,7 @@ from sybil import Document
 
 from docrunner.errors import PageSyntaxError
 from docrunner.parsing import (
+    POWERSHELL_REASON,
     Command,
     Include,
     Inventory,
@@ -132,3 +133,9 @@ def test_other_languages_are_not_examples():
 def test_block_the_lexer_misses_is_listed():
     parsed = parse("> - ```console\n>   $ echo hidden\n>   ```\n")
     assert parsed == [Inventory(ignored=[(1, "console")])]
+
+
+def test_powershell_blocks_are_skipped_with_a_reason():
+    parsed = parse("```powershell\ndocker rm (docker ps -q)\n```\n")
+    assert parsed[0] == Skipped(POWERSHELL_REASON)
+    assert parsed[-1] == Inventory(ignored=[])

@@ -57,7 +57,7 @@ def test_passing_page_runs_every_example(pages):
     result.stdout.fnmatch_lines(
         ["docrunner: 14 examples run (0 failed), 1 skipped with a reason, 0 ignored"]
     )
-    result.stdout.fnmatch_lines(["*passing.md:81: skipped by its page: shows what*"])
+    result.stdout.fnmatch_lines(["*passing.md:81: skipped: shows what*"])
 
 
 def test_typo_in_image_name_fails_with_location_and_diff(pages):
@@ -115,6 +115,28 @@ $ docker run --name {name} alpine sleep 600
     assert docker("inspect", name).returncode != 0, f"container {name} was left behind"
     # The runner's own start-up takes a few seconds; the command may add 3 + 5.
     assert elapsed < 30, f"the hanging page took {elapsed:.0f} s"
+
+
+def test_interactive_command_fails_at_once(pages):
+    name = unique("interactive")
+    pages.makefile(
+        ".md",
+        interactive=f"""\
+# A command that would wait for a reader's keyboard
+
+```console
+$ docker run -it --name {name} alpine sh
+```
+""",
+    )
+    started = time.monotonic()
+    result = run(pages)
+    elapsed = time.monotonic() - started
+    result.assert_outcomes(failed=1, passed=1)
+    # No terminal and no input: Docker refuses -t instead of waiting.
+    result.stdout.fnmatch_lines(["*the input device is not a TTY*"])
+    assert docker("inspect", name).returncode != 0, f"container {name} was left behind"
+    assert elapsed < 30, f"the page took {elapsed:.0f} s"
 
 
 def test_expected_exit_status_must_match(pages):

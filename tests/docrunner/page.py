@@ -335,7 +335,7 @@ def evaluate_inventory(example: Example) -> None:
 
 def evaluate_skipped(example: Example) -> None:
     skipped: Skipped = example.parsed
-    skip(f"skipped by its page: {skipped.reason}")
+    skip(f"skipped: {skipped.reason}")
 
 
 def in_page(evaluator):

@@ -30,7 +30,15 @@ PROMPT = "$ "
 SHELL_LANGUAGES = {"console"}
 SCRIPT_LANGUAGES = {"bash", "sh", "shell"}
 PYTHON_LANGUAGES = {"python", "py", "pycon"}
-RUNNABLE_LANGUAGES = SHELL_LANGUAGES | SCRIPT_LANGUAGES | PYTHON_LANGUAGES
+# Windows PowerShell blocks, shown in content tabs beside the Linux and macOS
+# commands. The tests run on Linux, so these are skipped, with a reason.
+POWERSHELL_LANGUAGES = {"powershell", "pwsh", "ps1", "posh", "pwsh-session", "ps1con"}
+POWERSHELL_REASON = (
+    "Windows PowerShell syntax; the tests run the Linux and macOS commands"
+)
+RUNNABLE_LANGUAGES = (
+    SHELL_LANGUAGES | SCRIPT_LANGUAGES | PYTHON_LANGUAGES | POWERSHELL_LANGUAGES
+)
 
 # The whole info string of a fenced block, whatever follows the language.
 INFO_STRING = re.compile(r"(?P<info>[^\n]*)$\n", re.MULTILINE)
@@ -330,10 +338,9 @@ class PageParser:
             included = snippet_paths(str(block.lexemes["source"]))
             if included:
                 yield self.region(block.start, block.end, Include(included), "include")
-            elif directive.skip:
-                yield self.region(
-                    block.start, block.end, Skipped(directive.skip), "skipped"
-                )
+            elif directive.skip or language in POWERSHELL_LANGUAGES:
+                reason = directive.skip or POWERSHELL_REASON
+                yield self.region(block.start, block.end, Skipped(reason), "skipped")
             elif language in SHELL_LANGUAGES:
                 yield from self.command_regions(document, block, directive)
             elif language in SCRIPT_LANGUAGES:
