@@ -28,3 +28,26 @@ def test_exclusive_use_is_reentrant_for_child_runs(monkeypatch, tmp_path):
         with daemon.exclusive_use():
             pass
     assert daemon.LOCK_HELD not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("holder", "stopped"), [("parent", []), ("self", [4242])], ids=["child", "own"]
+)
+def test_engine_stops_leftover_daemon_only_for_lock_holder(
+    monkeypatch, tmp_path, holder, stopped
+):
+    # The dockerd named in the pid file is running, as after an interrupted
+    # run, or as the daemon of a parent run that holds the lock.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(daemon, "server_version", lambda: "27.0.0")
+    monkeypatch.setattr(daemon, "adopt_leftover", lambda pid_file: 4242)
+    monkeypatch.setattr(daemon, "ensure_cli_plugins", lambda: None)
+    calls = []
+    monkeypatch.setattr(
+        daemon, "stop_dockerd", lambda process_id, pid_file: calls.append(process_id)
+    )
+    lock_pid = os.getppid() if holder == "parent" else os.getpid()
+    monkeypatch.setenv(daemon.LOCK_HELD, str(lock_pid))
+    with daemon.engine() as version:
+        assert version == "27.0.0"
+    assert calls == stopped

@@ -152,6 +152,13 @@ def exclusive_use() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def lock_held_by_parent() -> bool:
+    """Return whether the Docker lock is held by a process that started this
+    one, rather than by this process or by no process."""
+    holder = os.environ.get(LOCK_HELD)
+    return bool(holder) and holder != str(os.getpid())
+
+
 @contextlib.contextmanager
 def engine() -> Iterator[str]:
     """Yield the version of a running Docker daemon, starting one if needed
@@ -159,7 +166,10 @@ def engine() -> Iterator[str]:
     version = server_version()
     pid_file = cache_folder() / "dockerd.pid"
     if version is not None:
-        started_here = adopt_leftover(pid_file)
+        # A run that another run started under its lock (the runner's own
+        # tests, the benchmark) uses the daemon of the run that started it,
+        # and must leave it running for that run.
+        started_here = None if lock_held_by_parent() else adopt_leftover(pid_file)
         log.info("using the Docker daemon that answers (Engine %s)", version)
     elif can_install():
         process_id = start_dockerd(pid_file)
