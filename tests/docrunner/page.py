@@ -27,6 +27,7 @@ from sybil.evaluators.python import PythonEvaluator
 
 from . import cleanup, matching
 from .errors import ExampleFailure, location, relative
+from .measured import Measurements
 from .parsing import Command, Include, Inventory, Script, Skipped, Wait
 from .shell import ShellSession
 
@@ -65,6 +66,8 @@ class PageSettings:
     updates: "Updates | None" = None
     # Where a failing page's container logs are saved, for CI to upload.
     artifacts: Path | None = None
+    # The outputs that pages save with <!-- test: record=NAME -->.
+    measurements: Measurements | None = None
 
 
 @dataclass
@@ -248,6 +251,9 @@ def evaluate_command(example: Example) -> None:
     expected_status = command.directive.exit_status
     status_ok = result.exit_status == expected_status
     output_ok = matching.matches(command.expected, result.output)
+    measurements = page.settings.measurements
+    if status_ok and command.directive.record and measurements is not None:
+        measurements.record(example.path, command.directive.record, result.output)
     if status_ok and output_ok:
         return
     updates = page.settings.updates
@@ -441,6 +447,8 @@ def teardown(namespace: dict) -> None:
     if page is None:
         return
     left = page.finish()
+    if page.settings.measurements is not None:
+        page.settings.measurements.finish_page(page.path, passed=page.failure is None)
     if not left.is_empty():
         # NOTE: a teardown cannot fail the page's own tests any more, so what
         # is left is logged and checked again by the run's leak check.

@@ -25,6 +25,7 @@ from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 from .errors import PageSyntaxError
+from .measured import is_valid_name
 
 PROMPT = "$ "
 SHELL_LANGUAGES = {"console"}
@@ -79,12 +80,16 @@ class Directive:
     - ``skip="reason"``: do not run the block, and report it as skipped with
       that reason;
     - ``exit=N``: every command in the block is expected to exit with status N;
-    - ``timeout=SECONDS``: the time limit of each command in the block.
+    - ``timeout=SECONDS``: the time limit of each command in the block;
+    - ``record=NAME``: save the block's command output as the measured value
+      NAME, which the page includes (see measured.py). In a block of several
+      commands, the last one's output is kept.
     """
 
     skip: str | None = None
     exit_status: int = 0
     timeout: float | None = None
+    record: str | None = None
 
     @classmethod
     def parse(cls, arguments: str, path: str, line: int) -> "Directive":
@@ -98,12 +103,21 @@ class Directive:
                 directive.exit_status = parse_number(int, key, value, path, line)
             elif key == "timeout":
                 directive.timeout = parse_number(float, key, value, path, line)
+            elif key == "record":
+                if not is_valid_name(value):
+                    raise PageSyntaxError(
+                        path,
+                        line,
+                        "record= needs lower case words and digits joined by "
+                        f"hyphens, such as record=rebuild-time, found {value!r}",
+                    )
+                directive.record = value
             else:
                 raise PageSyntaxError(
                     path,
                     line,
                     f"unknown option {key!r} in a test directive; "
-                    "use skip=, exit= or timeout=",
+                    "use skip=, exit=, timeout= or record=",
                 )
         return directive
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sybil.integration.pytest import SybilItem
 
-from . import cleanup, daemon, images
+from . import cleanup, daemon, images, measured
 from .errors import SetupError, relative
+from .measured import Measurements
 from .page import PageSettings, Updates, url_answers
 from .parsing import Inventory
 
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 PROJECT = Path(__file__).resolve().parents[2]
 # The images that pages and services use; see images.py for the stand-ins.
 IMAGES = ["alpine:latest", "python:3.13-slim", "registry:3"]
+# Where the values that pages record are written (measured.py).
+MEASURED_FOLDER = PROJECT / "docs" / "includes" / "measured"
 REGISTRY_TIMEOUT = 60
 DOCKER_GROUP = "docker"
 
@@ -174,8 +177,17 @@ def page_updates(pytestconfig: pytest.Config) -> Updates | None:
 
 
 @pytest.fixture(scope="session")
+def measurements(docker_engine: str) -> Measurements:
+    """The values that pages record, written to MEASURED_FOLDER as the pages
+    pass, and the versions of Docker that the run used, written at its end."""
+    values = Measurements(MEASURED_FOLDER, docker_engine, measured.compose_version())
+    yield values
+    values.finish_run()
+
+
+@pytest.fixture(scope="session")
 def page_settings(
-    docker_engine, registry, example_repository, page_updates
+    docker_engine, registry, example_repository, page_updates, measurements
 ) -> PageSettings:
     """What every page's shell gets: the registry address and the git
     configuration that serves the example code."""
@@ -185,6 +197,7 @@ def page_settings(
         project=PROJECT,
         updates=page_updates,
         artifacts=PROJECT / "test-artifacts",
+        measurements=measurements,
     )
 
 
