@@ -12,6 +12,7 @@ The stand-ins stay in the daemon's image store between runs, so they are built
 once per machine (about a minute for the Python one, seconds for the others).
 """
 
+import functools
 import logging
 import os
 import shutil
@@ -42,6 +43,24 @@ storage:
     enabled: true
 http:
   addr: :5000
+"""
+# The official redis image's entry point passes options alone to
+# redis-server, runs the server as the user redis, and turns protected mode
+# off so that other containers can connect; any other command runs as given.
+REDIS_ENTRYPOINT = """\
+#!/bin/sh
+set -e
+if [ "${1#-}" != "$1" ]; then
+    set -- redis-server "$@"
+fi
+if [ "$1" = redis-server ] && [ "$(id -u)" = 0 ]; then
+    find . \\! -user redis -exec chown redis:redis '{}' +
+    exec setpriv --reuid=redis --regid=redis --init-groups "$0" "$@"
+fi
+if [ "$1" = redis-server ]; then
+    set -- "$@" --protected-mode no
+fi
+exec "$@"
 """
 
 
@@ -226,18 +245,17 @@ def copy_libraries(binary: Path, root: Path) -> None:
             shutil.copy2(os.path.realpath(path), target)
 
 
-def fill_python(root: Path) -> None:
-    """A minimal Debian 13 with its Python 3.13 and pip, set up like the
-    official python image: ``python`` and ``pip`` on the PATH, and pip free to
-    install into the system. It trusts this machine's CA bundle, so that pip
-    reaches PyPI where TLS is intercepted."""
+def debootstrap_trixie(root: Path, packages: list[str], reference: str) -> None:
+    """Install a minimal Debian 13 (``debootstrap --variant=minbase``) with
+    ``packages`` into ``root``. debootstrap starts no service of a package
+    that it installs (it puts a policy-rc.d that denies it in place)."""
     require_tool("debootstrap", "debootstrap")
-    log.info("running debootstrap for the python:3.13-slim stand-in (about a minute)")
+    log.info("running debootstrap for the %s stand-in (about a minute)", reference)
     result = subprocess.run(
         [
             "debootstrap",
             "--variant=minbase",
-            "--include=python3,python3-pip,ca-certificates",
+            f"--include={','.join(packages)}",
             "trixie",
             str(root),
             DEBIAN_MIRROR,
@@ -250,12 +268,10 @@ def fill_python(root: Path) -> None:
         raise SetupError(
             f"debootstrap of Debian 13 failed: {result.stdout.strip()[-2000:]}"
         )
-    for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
-        marker.unlink()
-    (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")
-    (root / "usr/local/bin/pip").symlink_to("/usr/bin/pip3")
-    if HOST_CA_BUNDLE.exists():
-        shutil.copy2(HOST_CA_BUNDLE, root / HOST_CA_BUNDLE.relative_to("/"))
+
+
+def remove_clutter(root: Path) -> None:
+    """Remove documentation, translations and apt's caches and lists."""
     for clutter in (
         "usr/share/doc",
         "usr/share/man",
@@ -265,6 +281,54 @@ def fill_python(root: Path) -> None:
     ):
         shutil.rmtree(root / clutter, ignore_errors=True)
 
+
+def fill_python(
+    root: Path, reference: str, extra_packages: tuple[str, ...] = ()
+) -> None:
+    """A minimal Debian 13 with its Python 3.13 and pip, set up like the
+    official python image: ``python`` and ``pip`` on the PATH, and pip free to
+    install into the system. It trusts this machine's CA bundle, so that pip
+    reaches PyPI where TLS is intercepted. ``extra_packages`` are installed
+    too, such as the compilers of the full (not slim) image."""
+    packages = ["python3", "python3-pip", "ca-certificates", *extra_packages]
+    debootstrap_trixie(root, packages, reference)
+    for marker in root.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+        marker.unlink()
+    (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")
+    (root / "usr/local/bin/pip").symlink_to("/usr/bin/pip3")
+    if HOST_CA_BUNDLE.exists():
+        shutil.copy2(HOST_CA_BUNDLE, root / HOST_CA_BUNDLE.relative_to("/"))
+    remove_clutter(root)
+
+
+def fill_redis(root: Path) -> None:
+    """A minimal Debian 13 with its redis-server and redis-cli, and an entry
+    point that starts the server as the official redis image does."""
+    debootstrap_trixie(root, ["redis-server"], "redis:8")
+    entrypoint = root / "usr/local/bin/docker-entrypoint.sh"
+    entrypoint.write_text(REDIS_ENTRYPOINT)
+    entrypoint.chmod(0o755)
+    data = root / "data"
+    data.mkdir()
+    owner = user_ids(root, "redis")
+    os.chown(data, *owner)
+    remove_clutter(root)
+
+
+def user_ids(root: Path, name: str) -> tuple[int, int]:
+    """Return the user and group ID of user ``name`` in ``root``/etc/passwd."""
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == name:
+            return int(fields[2]), int(fields[3])
+    raise SetupError(f"the {name} user is missing from {root}/etc/passwd")
+
+
+PYTHON_CHANGES = [
+    'CMD ["python3"]',
+    "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+]
 
 STAND_INS = {
     "alpine:latest": Recipe(
@@ -279,12 +343,18 @@ STAND_INS = {
     "python:3.13-slim": Recipe(
         "stand-in for python:3.13-slim: Debian 13 minbase with python3 and pip, "
         "built because no registry answered",
-        fill_python,
-        [
-            'CMD ["python3"]',
-            "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "ENV LANG=C.UTF-8",
-        ],
+        functools.partial(fill_python, reference="python:3.13-slim"),
+        PYTHON_CHANGES,
+    ),
+    "python:3.13": Recipe(
+        "stand-in for python:3.13: Debian 13 minbase with python3, pip, the C compiler "
+        "and Python's headers, built because no registry answered",
+        functools.partial(
+            fill_python,
+            reference="python:3.13",
+            extra_packages=("build-essential", "python3-dev"),
+        ),
+        PYTHON_CHANGES,
     ),
     "registry:3": Recipe(
         "stand-in for registry:3: Debian's docker-registry 2.8 on busybox, built "
@@ -294,6 +364,19 @@ STAND_INS = {
             'ENTRYPOINT ["/bin/registry"]',
             'CMD ["serve", "/etc/docker/registry/config.yml"]',
             "EXPOSE 5000",
+        ],
+    ),
+    "redis:8": Recipe(
+        "stand-in for redis:8: Debian 13 minbase with redis-server 8.0, built "
+        "because no registry answered",
+        fill_redis,
+        [
+            'ENTRYPOINT ["docker-entrypoint.sh"]',
+            'CMD ["redis-server"]',
+            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "WORKDIR /data",
+            "VOLUME /data",
+            "EXPOSE 6379",
         ],
     ),
 }

@@ -19,7 +19,13 @@ log = logging.getLogger(__name__)
 
 PROJECT = Path(__file__).resolve().parents[2]
 # The images that pages and services use; see images.py for the stand-ins.
-IMAGES = ["alpine:latest", "python:3.13-slim", "registry:3"]
+IMAGES = [
+    "alpine:latest",
+    "python:3.13-slim",
+    "python:3.13",
+    "registry:3",
+    "redis:8",
+]
 # Where the values that pages record are written (measured.py).
 MEASURED_FOLDER = PROJECT / "docs" / "includes" / "measured"
 REGISTRY_TIMEOUT = 60
