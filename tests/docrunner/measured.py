@@ -113,8 +113,8 @@ class Measurements:
         )
 
     def write(self, name: str, text: str) -> Path | None:
-        """Write ``text`` to a file in the folder unless it holds that text
-        already, and return its path if it was written."""
+        """Write ``text`` to a file in the folder unless the file contains
+        that text already, and return its path if it was written."""
         path = self.folder / name
         if path.exists() and path.read_text() == text:
             return None
