@@ -236,9 +236,9 @@ def run_in_shell(page: Page, example: Example, source: str, timeout: float | Non
             f"timed out after {limit:g} s, so it was killed with the page's "
             f"shell:\n$ {source}\n"
             f"output so far:\n{result.output.rstrip() or '(none)'}\n"
-            "Give the block a longer limit with <!-- test: timeout=SECONDS --> if "
-            "it is slow, "
-            "or make sure it does not wait for input.",
+            "If the command is slow, give its block a longer limit with "
+            "<!-- test: timeout=SECONDS -->; otherwise make sure that it does "
+            "not wait for input.",
         )
     return result
 
@@ -293,9 +293,9 @@ def evaluate_script(example: Example) -> None:
             page,
             example,
             f"the script exited with status {result.exit_status} after "
-            f"{result.seconds:.1f} s, "
-            "expected "
-            f"{script.directive.exit_status}:\n{script.source.rstrip()}\noutput:\n{result.output.rstrip()}",
+            f"{result.seconds:.1f} s, expected {script.directive.exit_status}:\n"
+            f"{script.source.rstrip()}\n"
+            f"output:\n{result.output.rstrip()}",
         )
 
 
@@ -333,8 +333,7 @@ def evaluate_inventory(example: Example) -> None:
         raise ExampleFailure(
             example,
             f"{len(inventory.ignored)} block(s) in a runnable language were "
-            "neither run "
-            f"nor skipped:\n{blocks}\nCheck the fences, or put "
+            f"neither run nor skipped:\n{blocks}\nCheck the fences, or put "
             '<!-- test: skip="reason" --> just before a block that cannot run.',
         )
 
@@ -412,15 +411,11 @@ def port_accepts(port: str) -> tuple[bool, str]:
 
 
 def container_healthy(container: str) -> tuple[bool, str]:
+    health = (
+        "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health check{{end}}"
+    )
     result = subprocess.run(
-        [
-            "docker",
-            "inspect",
-            "--format",
-            "{{if .State.Health}}{{.State.Health.Status}}{{else}}no health "
-            "check{{end}}",
-            container,
-        ],
+        ["docker", "inspect", "--format", health, container],
         capture_output=True,
         text=True,
         timeout=60,

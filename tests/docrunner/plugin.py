@@ -100,7 +100,7 @@ def docker_setup() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def registry(docker_services) -> str:
+def registry(docker_services, docker_compose_file, docker_compose_project_name) -> str:
     """The address (``localhost:PORT``) of a registry for the pages to push to."""
     port = docker_services.port_for("registry", 5000)
     url = f"http://127.0.0.1:{port}/v2/"
@@ -109,11 +109,29 @@ def registry(docker_services) -> str:
             check=lambda: url_answers(url)[0], timeout=REGISTRY_TIMEOUT, pause=0.2
         )
     except Exception:
+        # pytest-docker raises a bare Exception on a time-out; the service's
+        # own log says why, and it is gone once pytest-docker cleans up.
+        logs = subprocess.run(
+            [
+                "docker",
+                "compose",
+                "-f",
+                docker_compose_file,
+                "-p",
+                docker_compose_project_name,
+                "logs",
+                "--tail",
+                "50",
+                "registry",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         raise SetupError(
-            f"the registry service from tests/compose.yml did not answer at {url} "
-            "within "
-            f"{REGISTRY_TIMEOUT} s ({url_answers(url)[1]}); check `docker compose "
-            "logs registry`."
+            f"the registry service of {relative(docker_compose_file)} did not "
+            f"answer at {url} within {REGISTRY_TIMEOUT} s ({url_answers(url)[1]}). "
+            f"Its last log lines:\n{logs.stdout}{logs.stderr}"
         ) from None
     return f"localhost:{port}"
 
