@@ -139,3 +139,17 @@ def test_powershell_blocks_are_skipped_with_a_reason():
     parsed = parse("```powershell\ndocker rm (docker ps -q)\n```\n")
     assert parsed[0] == Skipped(POWERSHELL_REASON)
     assert parsed[-1] == Inventory(ignored=[])
+
+
+def test_heredoc_terminator_must_be_the_whole_line():
+    source = "$ cat <<END\n  END\nEND\nout\n"
+    commands = list(split_console(source, "p.md", 1))
+    assert [command for _, command, _, _ in commands] == ["cat <<END\n  END\nEND"]
+
+
+def test_heredoc_with_dash_allows_tabs_before_terminator():
+    source = "$ cat <<-END\n\tx\n\tEND\nx\n"
+    commands = list(split_console(source, "p.md", 1))
+    assert [(command, expected) for _, command, _, expected in commands] == [
+        ("cat <<-END\n\tx\n\tEND", "x")
+    ]

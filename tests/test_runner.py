@@ -1,6 +1,7 @@
 """The page runner end to end: sample pages from tests/samples run in a
 separate pytest process against the real Docker daemon."""
 
+import re
 import shutil
 import signal
 import subprocess
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from docrunner.cleanup import HEARTBEAT
+from docrunner.cleanup import HEARTBEAT, Snapshot
 
 # Docker tests run in one pytest-xdist worker, one after another (plugin.py).
 pytestmark = pytest.mark.xdist_group("docker")
 
 SAMPLES = Path(__file__).parent / "samples"
+DOCS = Path(__file__).parents[1] / "docs"
 # How long after its last heartbeat a killed run's objects stop counting as its own.
 HEARTBEAT_WINDOW = 2 * HEARTBEAT + 1
 TESTS = Path(__file__).parent
@@ -24,9 +26,10 @@ TESTS = Path(__file__).parent
 
 @pytest.fixture
 def pages(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, docker_engine: str
 ) -> pytest.Pytester:
-    """A pytest folder with the samples' conftest, ready for sample pages."""
+    """A pytest folder with the samples' conftest, ready for sample pages. The
+    outer run's daemon serves the inner runs, under the outer run's lock."""
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
     shutil.copy(SAMPLES / "conftest.py", pytester.path / "conftest.py")
     return pytester
@@ -305,6 +308,118 @@ $ sleep 60
         if process.poll() is None:
             process.kill()
         docker("rm", "--force", before_kill, during_run, after_kill)
+
+
+def test_failure_inside_tab_names_its_line(pages):
+    pages.makefile(
+        ".md",
+        tabbed="""\
+# A failure inside a tab and an admonition
+
+=== "Linux"
+
+    !!! note
+
+        ```console title="nested"
+        $ echo "actual"
+        expected
+        ```
+""",
+    )
+    result = run(pages)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        ['tabbed.md:8: $ echo "actual"', "--- expected (tabbed.md:9)", "-expected"]
+    )
+
+
+def test_script_block_runs_and_checks_its_status(pages):
+    pages.makefile(
+        ".md",
+        script="""\
+# Script blocks
+
+```bash
+echo "runs, output not compared"
+false
+```
+""",
+    )
+    result = run(pages)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["script.md:3: the script exited with status 1*"])
+
+
+def test_leak_check_after_failing_hanging_and_interrupted_pages(pages):
+    names = {kind: unique(kind) for kind in ("failing", "hanging", "interrupted")}
+    pages.makefile(
+        ".md",
+        a_failing=f"""\
+# Fails after creating a container, a volume and a network
+
+```console
+$ docker create --name {names["failing"]} --volume {names["failing"]}:/data alpine
+...
+$ docker network create {names["failing"]}
+...
+$ echo wrong
+right
+```
+""",
+        b_hanging=f"""\
+# Hangs
+
+<!-- test: timeout=2 -->
+```console
+$ docker run --name {names["hanging"]} alpine sleep 600
+```
+""",
+        c_interrupted=f"""\
+# Interrupted
+
+```console
+$ docker run --detach --name {names["interrupted"]} alpine sleep 600
+...
+$ docker tag alpine {names["interrupted"]}:1
+$ sleep 60
+```
+""",
+    )
+    before = Snapshot.take()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=pages.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while docker("inspect", f"{names['interrupted']}:1").returncode != 0:
+            assert time.monotonic() < deadline, "the last page never got going"
+            assert process.poll() is None, process.stdout.read()
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    after = Snapshot.take()
+    assert "a_failing.md:8: $ echo wrong" in output, output
+    assert "b_hanging.md:5: timed out after 2 s" in output, output
+    assert "KeyboardInterrupt" in output, output
+    assert after.added_since(before).is_empty(), after.added_since(before).describe()
+    assert before.added_since(after).is_empty(), before.added_since(after).describe()
+
+
+def test_pages_contain_no_sleep():
+    # Readiness is a wait-for directive or a health check, never a guess.
+    for page in sorted(DOCS.rglob("*.md")):
+        for number, line in enumerate(page.read_text().splitlines(), start=1):
+            command = line.strip()
+            if command.startswith("$ ") and re.search(r"\bsleep\b", command):
+                pytest.fail(f"{page.relative_to(DOCS.parent)}:{number}: {command}")
 
 
 def test_update_mode_rewrites_outputs_and_keeps_wildcards(pages):

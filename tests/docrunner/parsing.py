@@ -56,7 +56,9 @@ STANDALONE_DIRECTIVE = re.compile(
 )
 # A line of pymdownx.snippets that includes a file into the block.
 SNIPPET = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<path>[^"]+)"\s*$')
-HEREDOC = re.compile(r"(?<!<)<<(?!<)-?\s*(['\"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\1")
+HEREDOC = re.compile(
+    r"(?<!<)<<(?!<)(?P<dash>-?)\s*(['\"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\2"
+)
 
 
 def block_language(info: str) -> str:
@@ -246,11 +248,16 @@ def split_console(
         while command_lines[-1].endswith("\\") and index < len(lines):
             command_lines.append(lines[index])
             index += 1
-        for word in heredoc_terminators("\n".join(command_lines)):
+        for word, strip_tabs in heredoc_terminators("\n".join(command_lines)):
             while index < len(lines):
                 command_lines.append(lines[index])
                 index += 1
-                if command_lines[-1].strip() == word:
+                # As in bash: the terminator is the whole line, and <<- lets
+                # it, like the lines before it, start with tabs.
+                ending = (
+                    command_lines[-1].lstrip("\t") if strip_tabs else command_lines[-1]
+                )
+                if ending == word:
                     break
             else:
                 raise PageSyntaxError(
@@ -311,8 +318,13 @@ def scan_fences(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def heredoc_terminators(command: str) -> list[str]:
-    return [match.group("word") for match in HEREDOC.finditer(command)]
+def heredoc_terminators(command: str) -> list[tuple[str, bool]]:
+    """Return each here-document's terminator in a command, and whether it
+    may be indented with tabs (``<<-``)."""
+    return [
+        (match.group("word"), match.group("dash") == "-")
+        for match in HEREDOC.finditer(command)
+    ]
 
 
 class PageParser:
