@@ -85,6 +85,15 @@ bench_ready() {
     esac
 }
 
+# Append a page's start and end (seconds since the epoch) to the file that
+# BENCH_PAGE_TIMES names, if it names one.
+bench_page_time() {
+    if [ -n "${BENCH_PAGE_TIMES:-}" ]; then
+        printf '%s\t%s\t%s\n' "$1" "$bench_page_started" "$EPOCHREALTIME" \
+            >> "$BENCH_PAGE_TIMES"
+    fi
+}
+
 # Wait for bench_ready KIND TARGET, polling every 0.2 s for SECONDS at most.
 bench_wait() {
     local deadline=$((SECONDS + $3))
@@ -159,6 +168,7 @@ def page_lines(path: Path, project: Path) -> list[str]:
     lines = [
         "",
         f"# {name}",
+        "bench_page_started=$EPOCHREALTIME",
         f"bench_page_folder=$(mktemp -d -t bench-{path.stem}-XXXXXXXX)",
         "(",
         'cd "$bench_page_folder" || exit 1',
@@ -200,6 +210,7 @@ def page_lines(path: Path, project: Path) -> list[str]:
         'exit "$bench_failures"',
         ") || bench_status=1",
         'rm -rf "$bench_page_folder"',
+        f"bench_page_time {shlex.quote(name)}",
     ]
     return lines
 

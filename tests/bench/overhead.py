@@ -23,6 +23,7 @@ from .measure import Figure, MeasurementError, rotated, run_timed
 RUN_TIMEOUT = 1800
 PLUGIN_NAME = "bench_timestamps"
 KINDS = ("bare", "sequential", "parallel")
+WARM_UP = "warm-up"
 
 
 @dataclass
@@ -35,6 +36,14 @@ class Overhead:
     startup: list[float] = field(default_factory=list)
     teardown: list[float] = field(default_factory=list)
     bare_leftovers: list[str] = field(default_factory=list)
+    # One snapshot of Docker's objects, which the runner takes before and
+    # after each page (docrunner/cleanup.py), in seconds.
+    snapshot: list[float] = field(default_factory=list)
+    # Page -> "bare" or "runner" -> the page's time in each repetition.
+    page_times: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def add_page_time(self, page: str, kind: str, seconds: float) -> None:
+        self.page_times.setdefault(page, {}).setdefault(kind, []).append(seconds)
 
 
 def install_plugin(folder: Path) -> Path:
@@ -88,13 +97,19 @@ class OverheadRun:
         """Run the bare script and return its time. Whatever it left in Docker
         is removed afterwards, outside the timing, and listed on the page."""
         before = cleanup.Snapshot.take()
+        page_times = self.logs / f"bare-{label}-pages.tsv"
+        page_times.unlink(missing_ok=True)
         seconds = run_timed(
             ["bash", str(self.script)],
             cwd=self.work,
-            environment=dict(os.environ),
+            environment=dict(os.environ, BENCH_PAGE_TIMES=str(page_times)),
             log_path=self.logs / f"bare-{label}.log",
             timeout=RUN_TIMEOUT,
         )
+        if label != WARM_UP and page_times.exists():
+            for line in page_times.read_text().splitlines():
+                page, started, ended = line.split("\t")
+                self.result.add_page_time(page, "bare", float(ended) - float(started))
         left = cleanup.Snapshot.take().added_since(before)
         if not left.is_empty():
             self.result.bare_leftovers.append(left.describe())
@@ -115,11 +130,14 @@ class OverheadRun:
             timeout=RUN_TIMEOUT,
         )
         ended = launched + seconds
-        if not parallel and timestamps.exists():
-            times = json.loads(timestamps.read_text())
-            if "first_example" in times:
-                self.result.startup.append(times["first_example"] - launched)
-                self.result.teardown.append(ended - times["last_example"])
+        if parallel or label == WARM_UP or not timestamps.exists():
+            return seconds
+        times = json.loads(timestamps.read_text())
+        if "first_example" in times:
+            self.result.startup.append(times["first_example"] - launched)
+            self.result.teardown.append(ended - times["last_example"])
+        for page, (started, stopped) in times.get("pages", {}).items():
+            self.result.add_page_time(page, "runner", stopped - started)
         return seconds
 
     def run(self, kind: str, label: str) -> float:
@@ -140,11 +158,13 @@ def measure(
 ) -> Overhead:
     """Measure the runner's overhead into the two figures."""
     runs = OverheadRun(project, work, logs, pages)
+    for _ in range(repetitions):
+        started = time.perf_counter()
+        cleanup.Snapshot.take()
+        runs.result.snapshot.append(time.perf_counter() - started)
     if warm_up:
-        runs.run("bare", "warm-up")
-        runs.run("sequential", "warm-up")
-        runs.result.startup.clear()
-        runs.result.teardown.clear()
+        runs.run("bare", WARM_UP)
+        runs.run("sequential", WARM_UP)
     for repetition in range(repetitions):
         times = {}
         for kind in rotated(KINDS, repetition):

@@ -137,7 +137,7 @@ class Benchmark:
                 self.figures[key].not_measured(f"--only left out {part}")
             return
         log.info("measuring %s", part)
-        self.load_averages[part] = machine.load_average()
+        load_at_start = machine.load_average()
         try:
             measurement()
         except MeasurementError as error:
@@ -145,6 +145,7 @@ class Benchmark:
             for key in keys:
                 if self.figures[key].value is None:
                     self.figures[key].not_measured(str(error))
+        self.load_averages[part] = f"{load_at_start} → {machine.load_average()}"
 
     def measure_site(self) -> None:
         """Time the site builds, then weigh the pages of the MkDocs build."""
@@ -165,8 +166,10 @@ class Benchmark:
             )
 
         def weigh() -> None:
-            if not built:
+            if "site" in self.parts and not built:
                 raise MeasurementError("the MkDocs build failed, so no site to weigh")
+            if not built:
+                built.append(site.build_once(self.source, self.work, self.logs))
             self.details["weights"] = weight.measure(
                 self.source, built[0], self.repetitions, self.figures
             )

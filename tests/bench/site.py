@@ -46,6 +46,19 @@ def build_command(builder: str, copy: Path) -> list[str]:
     return [executable, "build", "--strict", "--clean"]
 
 
+def build_once(project: Path, work: Path, logs: Path) -> Path:
+    """Build the site with MkDocs, untimed, and return the site folder."""
+    copy = copy_project(project, work / "site-mkdocs")
+    run_timed(
+        build_command("mkdocs", copy),
+        cwd=copy,
+        environment=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+        log_path=logs / "build-mkdocs.log",
+        timeout=BUILD_TIMEOUT,
+    )
+    return copy / "site"
+
+
 def measure(
     project: Path,
     work: Path,

@@ -4,7 +4,9 @@ The benchmark copies this file into a folder of its own and loads it with
 ``-p bench_timestamps``, so that a run in a fresh clone loads it too. It
 writes, to the JSON file that BENCH_TIMESTAMPS names, the times (seconds
 since the epoch) at which the session started, the first example finished,
-the last example finished and the session ended. With BENCH_STOP_AFTER_FIRST
+the last example finished and the session ended, and for each page the
+start of its first example and the end of its last teardown, which includes
+the page's cleanup. With BENCH_STOP_AFTER_FIRST
 set, the run stops after its first example, and still tears down as a run
 stopped by ``-x`` does.
 
@@ -29,12 +31,17 @@ class Timestamps:
         self.path = path
         self.stop_after_first = stop_after_first
         self.times: dict[str, float] = {"session_start": time.time()}
+        self.pages: dict[str, list[float]] = {}
         self.session: pytest.Session | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        page = report.nodeid.split("::")[0]
+        if page.endswith(".md") and report.when in ("call", "teardown"):
+            start, stop = self.pages.get(page, (report.start, report.stop))
+            self.pages[page] = [min(start, report.start), max(stop, report.stop)]
         is_example = any(
             tuple(prop) == EXAMPLE_PROPERTY for prop in report.user_properties
         )
@@ -54,7 +61,7 @@ class Timestamps:
 
     def write(self) -> None:
         with open(self.path, "w", encoding="utf-8") as file:
-            json.dump(self.times, file)
+            json.dump(dict(self.times, pages=self.pages), file)
 
 
 def pytest_configure(config: pytest.Config) -> None:
