@@ -176,14 +176,24 @@ def busy_machine_note(results: Results) -> list[str]:
 
 def overhead_section(results: Results) -> list[str]:
     details = plain(results.details.get("overhead"))
+    lines = ["## 1. Runner overhead", "", *overhead_method(results.smoke)]
+    if not details:
+        return [*lines, "Not measured: see the results table.", ""]
+    return [
+        *lines,
+        *overhead_runs(details),
+        *page_times_table(details["page_times"]),
+        *overhead_notes(details, results.smoke),
+    ]
+
+
+def overhead_method(smoke: bool) -> list[str]:
     warm_up = (
         "(the smoke run has no warm-up run)"
-        if results.smoke
+        if smoke
         else "after one unmeasured run of each"
     )
-    lines = [
-        "## 1. Runner overhead",
-        "",
+    return [
         "The ratio of the doc-test run (`.venv/bin/pytest` on the pages) to a",
         "bare bash script that contains exactly the commands of the examples,",
         "in order, each page in a scratch folder of its own, with the image",
@@ -210,9 +220,12 @@ def overhead_section(results: Results) -> list[str]:
         "  removes each scratch folder and the registry.",
         "",
     ]
-    if not details:
-        return [*lines, "Not measured: see the results table.", ""]
-    lines += [
+
+
+def overhead_runs(details: dict) -> list[str]:
+    """Return the times of each repetition, and the doc-test run's start-up
+    and teardown."""
+    lines = [
         f"Pages: {', '.join(f'`{page}`' for page in details['pages'])}; "
         f"{details['commands']} commands and waits in the bare script.",
         "",
@@ -227,21 +240,27 @@ def overhead_section(results: Results) -> list[str]:
             f"{times['parallel'] / bare:.2f} |"
         )
     lines.append("")
-    if details["startup"]:
-        startup = statistics.median(details["startup"])
-        teardown = statistics.median(details["teardown"])
-        lines += [
-            "Where the doc-test run's time goes (medians of the runs in one",
-            "process): from the start of `pytest` to the end of its first",
-            f"example, {seconds(startup)}, for Python's start, the collection,",
-            "the daemon checks, the images, the registry service, the copy of",
-            "the working tree and the first example itself; after its last",
-            f"example, {seconds(teardown)}, for the last page's cleanup, the",
-            "registry's removal and the leak check.",
-            "",
-        ]
-    lines += page_times_table(details["page_times"])
-    lines += [
+    if not details["startup"]:
+        return lines
+    startup = statistics.median(details["startup"])
+    teardown = statistics.median(details["teardown"])
+    return [
+        *lines,
+        "Where the doc-test run's time goes (medians of the runs in one",
+        "process): from the start of `pytest` to the end of its first",
+        f"example, {seconds(startup)}, for Python's start, the collection,",
+        "the daemon checks, the images, the registry service, the copy of",
+        "the working tree and the first example itself; after its last",
+        f"example, {seconds(teardown)}, for the last page's cleanup, the",
+        "registry's removal and the leak check.",
+        "",
+    ]
+
+
+def overhead_notes(details: dict, smoke: bool) -> list[str]:
+    """Return why parallel pages do not help, the reference ratios, the
+    snapshot time and what the bare script left behind."""
+    lines = [
         "Under `-n auto` the runner keeps every test that uses Docker in one",
         "pytest-xdist worker (`docrunner/plugin.py`), because pages share",
         "container names and ports, so the pages still run one after another",
@@ -267,9 +286,10 @@ def overhead_section(results: Results) -> list[str]:
         ]
     leftovers = details["bare_leftovers"]
     if leftovers:
+        bare_runs = len(details["runs"]) + (0 if smoke else 1)
         lines += [
             f"The bare script left Docker objects behind in {len(leftovers)} of",
-            f"its {len(details['runs']) + 1} runs, which the benchmark removed",
+            f"its {bare_runs} runs, which the benchmark removed",
             "after the timing, where the runner removes them within its time.",
             f"The last run left: {leftovers[-1]}.",
             "",

@@ -1,14 +1,14 @@
 """A pytest plugin that records when a test run reached its examples.
 
 The benchmark copies this file into a folder of its own and loads it with
-``-p bench_timestamps``, so that a run in a fresh clone loads it too. It
-writes, to the JSON file that BENCH_TIMESTAMPS names, the times (seconds
-since the epoch) at which the session started, the first example finished,
-the last example finished and the session ended, and for each page the
+``-p bench_timestamps``, so that a run in a fresh clone loads it too.
+
+It writes times, in seconds since the epoch, to the JSON file that
+BENCH_TIMESTAMPS names: when pytest loaded it, when the first and the last
+example finished, and when the session ended. For each page, it writes the
 start of its first example and the end of its last teardown, which includes
-the page's cleanup. With BENCH_STOP_AFTER_FIRST
-set, the run stops after its first example, and still tears down as a run
-stopped by ``-x`` does.
+the page's cleanup. With BENCH_STOP_AFTER_FIRST set, the run stops after its
+first example, and still tears down as a run stopped by ``-x`` does.
 
 It reads nothing from the runner but the mark that the runner's plugin puts
 on every example's report, so that it works with whichever runner the clone
