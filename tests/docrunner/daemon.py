@@ -213,7 +213,8 @@ def start_dockerd(pid_file: Path) -> int:
         install_packages("docker.io")
     log_path = cache_folder() / "dockerd.log"
     log.info("starting dockerd (its log: %s)", log_path)
-    with open(log_path, "ab") as log_file:
+    # Each start writes a new log, so the file does not grow from run to run.
+    with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             ["dockerd"],
             stdout=log_file,

@@ -305,8 +305,9 @@ class ExampleSummary:
         for diff in self.diffs:
             terminalreporter.write_line(diff)
         if self.run or self.skipped or self.ignored:
+            examples = "example" if self.run == 1 else "examples"
             terminalreporter.write_line(
-                f"docrunner: {self.run} examples run ({self.failed} failed), "
+                f"docrunner: {self.run} {examples} run ({self.failed} failed), "
                 f"{self.skipped} skipped with a reason, {self.ignored} ignored"
             )
 
