@@ -5,7 +5,7 @@ tests drive the distribution's Chromium at /usr/bin/chromium. Where it is
 missing and the tests run as root on Debian or a system derived from it, the
 package is installed with apt-get, the way tests/docrunner/daemon.py installs
 Docker. Anywhere else the browser tests are skipped with the command that
-installs it.
+installs it, except on GitHub Actions, where a missing browser fails them.
 """
 
 import logging
@@ -17,6 +17,9 @@ from docrunner.daemon import can_install, install_packages
 log = logging.getLogger(__name__)
 
 EXECUTABLE = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Where Debian's Chromium is missing, a Chrome or Chromium that is already
+# installed serves as well: GitHub's Ubuntu runners have Google Chrome.
+ALTERNATIVES = (Path("/usr/bin/google-chrome"), Path("/usr/bin/chromium-browser"))
 # fonts-liberation gives the pages' system font stack a sans-serif and a
 # monospace font to render with, so that screenshots show readable text.
 PACKAGES = ("chromium", "fonts-liberation")
@@ -45,7 +48,8 @@ def find_or_install() -> Path | None:
     if EXECUTABLE.exists():
         return EXECUTABLE
     if not can_install():
-        return None
+        found = [path for path in ALTERNATIVES if path.exists()]
+        return found[0] if found and "CHROMIUM" not in os.environ else None
     log.info(
         "Chromium not found at %s: installing Debian's %s",
         EXECUTABLE,
