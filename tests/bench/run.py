@@ -193,19 +193,19 @@ class Benchmark:
         if not self.parts & parts.keys():
             for part, (keys, measurement) in parts.items():
                 self.attempt(part, keys, measurement)
-            self.versions = machine.tool_versions(weight.CHROMIUM)
+            self.versions = machine.tool_versions(weight.installed_chromium())
             return
         try:
             with daemon.exclusive_use(), daemon.engine():
                 for part, (keys, measurement) in parts.items():
                     self.attempt(part, keys, measurement)
-                self.versions = machine.tool_versions(weight.CHROMIUM)
+                self.versions = machine.tool_versions(weight.installed_chromium())
         except SetupError as error:
             log.error("no Docker daemon: %s", error)
             for keys, _ in parts.values():
                 for key in keys:
                     self.figures[key].not_measured(f"no Docker daemon: {error}")
-            self.versions = machine.tool_versions(weight.CHROMIUM)
+            self.versions = machine.tool_versions(weight.installed_chromium())
 
     def measure_image(self) -> None:
         self.details["image"] = image.measure(

@@ -19,7 +19,6 @@ import functools
 import gzip
 import http.server
 import logging
-import os
 import statistics
 import threading
 from collections.abc import Iterator
@@ -27,26 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mkdocs.utils import yaml_load
-
-from docrunner.daemon import can_install, install_packages
+from browser import build, chromium
 
 from .measure import Figure, MeasurementError
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# Debian's Chromium, without the sandbox (the benchmark may run as root), the
-# GPU, or the requests that Chromium makes of its own accord. No host name
-# resolves, so that a request for another host fails at once.
-CHROMIUM_ARGUMENTS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 COMPRESSED_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 # Per browser action, in milliseconds.
 TIMEOUT = 30_000
@@ -158,13 +143,6 @@ def address_of(server: SiteServer, prefix: str) -> str:
     return f"http://{host}:{port}{prefix}"
 
 
-def site_prefix(project: Path) -> str:
-    """Return the path of site_url in mkdocs.yml, such as /docker-tutorial/."""
-    with open(project / "mkdocs.yml", encoding="utf-8") as file:
-        path = urlsplit(yaml_load(file)["site_url"]).path
-    return path if path.endswith("/") else path + "/"
-
-
 def page_paths(site: Path) -> list[str]:
     """Return the address of each page of a built site, relative to its
     root: '' for the home page, 'hello-world/' for the others."""
@@ -176,18 +154,22 @@ def page_paths(site: Path) -> list[str]:
 
 
 def find_chromium() -> Path:
-    """Return Debian's Chromium, installing it where the runner may install
-    packages; raise MeasurementError where it cannot be had."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if can_install():
-        install_packages("chromium")
-    if CHROMIUM.exists():
-        return CHROMIUM
-    raise MeasurementError(
-        f"Chromium not found at {CHROMIUM}: install it (`apt-get install "
-        "chromium` on Debian) or set CHROMIUM to its path"
-    )
+    """Return the browser that the browser tests drive (tests/browser/),
+    installing Debian's Chromium where they would; raise MeasurementError
+    where none can be had."""
+    executable = chromium.find_or_install()
+    if executable is None:
+        raise MeasurementError(chromium.missing_message())
+    return executable
+
+
+def installed_chromium() -> Path:
+    """Return the browser that find_chromium returns where one is
+    installed, without installing one, for its version."""
+    for path in (chromium.EXECUTABLE, *chromium.ALTERNATIVES):
+        if path.exists():
+            return path
+    return chromium.EXECUTABLE
 
 
 @dataclass
@@ -245,11 +227,11 @@ def measure(
     from playwright.sync_api import sync_playwright
 
     executable = find_chromium()
-    prefix = site_prefix(project)
+    prefix = build.site_prefix(project)
     weights = [PageWeight(path) for path in page_paths(site)]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(executable), args=CHROMIUM_ARGUMENTS
+            executable_path=str(executable), args=chromium.LAUNCH_ARGUMENTS
         )
         try:
             for _ in range(repetitions):
