@@ -28,9 +28,7 @@ equivalent, as the results page says:
 
 import doctest
 import math
-import os
 import shlex
-import subprocess
 from pathlib import Path
 
 from sybil import Document
@@ -45,7 +43,6 @@ from docrunner.parsing import (
     Skipped,
     Wait,
 )
-from docrunner.plugin import repository_url
 
 # The image of the registry service in tests/compose.yml.
 REGISTRY_IMAGE = "registry:3"
@@ -243,49 +240,3 @@ def generate(pages: list[Path], project: Path, git_config: Path) -> str:
         'exit "$bench_status"',
     ]
     return "\n".join(lines) + "\n"
-
-
-def serve_working_tree(project: Path, folder: Path) -> Path:
-    """Commit a copy of the project's working tree to a git repository in
-    ``folder``, and return a git configuration that serves it in place of
-    ``repo_url`` of mkdocs.yml.
-
-    NOTE: this does what the runner's example_repository fixture
-    (docrunner/plugin.py) does, which a script outside pytest cannot call;
-    keep the two alike.
-    """
-    copy = folder / "docker-tutorial"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, files):
-        source = project / name
-        if source.is_file():
-            target = copy / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-            target.chmod(source.stat().st_mode)
-    environment = dict(
-        os.environ,
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@localhost",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@localhost",
-    )
-    for command in (
-        ["init", "--quiet", "--initial-branch=main"],
-        ["add", "--all"],
-        ["commit", "--quiet", "-m", "Working tree under test"],
-    ):
-        subprocess.run(["git", *command], cwd=copy, env=environment, check=True)
-    config = folder / "gitconfig"
-    url = repository_url()
-    config.write_text(
-        f'[url "{copy.as_uri()}"]\n\tinsteadOf = {url}\n\tinsteadOf = {url}.git\n'
-    )
-    return config

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docrunner import cleanup
+from docrunner.repository import serve_working_tree
 
 from . import bare
 from .measure import Figure, MeasurementError, rotated, run_timed
@@ -81,7 +82,7 @@ class OverheadRun:
         self.logs = logs
         self.page_arguments = pages
         self.plugins = install_plugin(work / "plugins")
-        git_config = bare.serve_working_tree(project, work / "repository")
+        git_config = serve_working_tree(project, work / "repository")
         paths = []
         for argument in pages:
             path = project / argument

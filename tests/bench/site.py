@@ -10,33 +10,15 @@ of its builds starts without that cache, as MkDocs always does.
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from docrunner.repository import copy_working_tree
 
 from .measure import Figure, MeasurementError, rotated, run_timed
 
 BUILD_TIMEOUT = 600
 BUILDERS = ("mkdocs", "zensical")
-
-
-def copy_project(project: Path, target: Path) -> Path:
-    """Copy the files of the project's working tree that git does not
-    ignore into ``target``, and return it."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, files):
-        source = project / name
-        if source.is_file():
-            destination = target / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination)
-    return target
 
 
 def build_command(builder: str, copy: Path) -> list[str]:
@@ -48,7 +30,7 @@ def build_command(builder: str, copy: Path) -> list[str]:
 
 def build_once(project: Path, work: Path, logs: Path) -> Path:
     """Build the site with MkDocs, untimed, and return the site folder."""
-    copy = copy_project(project, work / "site-mkdocs")
+    copy = copy_working_tree(project, work / "site-mkdocs")
     run_timed(
         build_command("mkdocs", copy),
         cwd=copy,
@@ -79,7 +61,7 @@ def measure(
                 continue
             copy = work / f"site-{builder}-{repetition + 1}"
             shutil.rmtree(copy, ignore_errors=True)
-            copy_project(project, copy)
+            copy_working_tree(project, copy)
             try:
                 seconds = run_timed(
                     build_command(builder, copy),

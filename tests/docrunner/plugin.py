@@ -14,6 +14,7 @@ from .errors import SetupError, relative
 from .measured import Measurements
 from .page import PageSettings, Updates, url_answers
 from .parsing import Inventory
+from .repository import serve_working_tree
 
 log = logging.getLogger(__name__)
 
@@ -136,56 +137,12 @@ def registry(docker_services, docker_compose_file, docker_compose_project_name) 
     return f"localhost:{port}"
 
 
-def repository_url() -> str:
-    """Return the repository address that the pages tell readers to clone
-    (``repo_url`` in mkdocs.yml)."""
-    for line in (PROJECT / "mkdocs.yml").read_text().splitlines():
-        if line.startswith("repo_url:"):
-            return line.split(":", 1)[1].strip().strip("'\"")
-    raise SetupError("mkdocs.yml has no repo_url, which the pages' git clone needs.")
-
-
 @pytest.fixture(scope="session")
 def example_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git configuration that serves the project's own working tree in
     place of its public repository, so ``git clone URL`` on a page clones the
-    code under test. Returns the path of that configuration file."""
-    folder = tmp_path_factory.mktemp("repository")
-    copy = folder / "docker-tutorial"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, files):
-        source = PROJECT / name
-        if source.is_file():
-            target = copy / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-            target.chmod(source.stat().st_mode)
-    environment = dict(
-        os.environ,
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_AUTHOR_NAME="docrunner",
-        GIT_AUTHOR_EMAIL="docrunner@localhost",
-        GIT_COMMITTER_NAME="docrunner",
-        GIT_COMMITTER_EMAIL="docrunner@localhost",
-    )
-    for command in (
-        ["init", "--quiet", "--initial-branch=main"],
-        ["add", "--all"],
-        ["commit", "--quiet", "-m", "Working tree under test"],
-    ):
-        subprocess.run(["git", *command], cwd=copy, env=environment, check=True)
-    config = folder / "gitconfig"
-    url = repository_url()
-    config.write_text(
-        f'[url "{copy.as_uri()}"]\n\tinsteadOf = {url}\n\tinsteadOf = {url}.git\n'
-    )
-    return config
+    code under test (see repository.py)."""
+    return serve_working_tree(PROJECT, tmp_path_factory.mktemp("repository"))
 
 
 @pytest.fixture(scope="session")
