@@ -191,7 +191,7 @@ def remove(command: list[str], names: Iterable[str]) -> None:
 # A run records its start snapshot in a journal file, and touches the file
 # every HEARTBEAT seconds while it lives. A run killed with SIGKILL cannot
 # clean up, so the next run reads its journal and removes every object that
-# was not in the snapshot and that Docker says was created, or tagged, while
+# was not in the snapshot and that Docker records as created, or tagged, while
 # the killed run was alive.
 
 HEARTBEAT = 2.0
@@ -261,7 +261,7 @@ def process_alive(pid: int) -> bool:
 
 
 def created_within(objects: Snapshot, start: float, end: float) -> Snapshot:
-    """Return the objects that Docker says were created (for tags: tagged)
+    """Return the objects that Docker records as created (for tags: tagged)
     between ``start`` and ``end``, in seconds since the epoch."""
 
     def keep(kind: str, names: frozenset[str], template: str) -> frozenset[str]:

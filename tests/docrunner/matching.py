@@ -118,6 +118,9 @@ def updated_expectation(expected: str, actual: str) -> list[str]:
 
     The lines are aligned by dynamic programming, so the result keeps as many
     of the page's lines as possible and adds the fewest actual lines.
+
+    NOTE: a line that no longer matches is replaced by the actual line whole,
+    so an in-line ``...`` on that line is lost and must be written again.
     """
     old = expected.rstrip("\n").split("\n") if expected.strip() else []
     new = [
