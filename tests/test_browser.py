@@ -441,10 +441,21 @@ def search(page: Page, builder: str, term: str) -> list[str]:
     field.press_sequentially(term)
     status = page.locator(interface.status)
     expect(status).to_have_text(re.compile(r"\d+ (matching document|result)"))
+    announced = int(re.search(r"\d+", status.inner_text()).group(0))
     results = page.locator(interface.results)
-    result_count = -1
-    while results.count() != result_count:
-        result_count = results.count()
+    # The list grows as it scrolls, and on a busy machine a batch can take a
+    # while: scroll until the announced number is shown, or the list stops
+    # growing for a whole second.
+    deadline = time.monotonic() + 20
+    result_count, unchanged_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = results.count()
+        if count >= announced:
+            break
+        if count != result_count:
+            result_count, unchanged_since = count, time.monotonic()
+        elif time.monotonic() - unchanged_since > 1:
+            break
         # Scrolled from the page's side, because the theme may replace the
         # list's elements while the results still come in.
         results.evaluate_all("links => links.at(-1)?.scrollIntoView()")
