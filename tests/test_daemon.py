@@ -24,7 +24,7 @@ def test_exclusive_use_is_reentrant_for_child_runs(monkeypatch, tmp_path):
     monkeypatch.delenv(daemon.LOCK_HELD, raising=False)
     with daemon.exclusive_use():
         assert daemon.LOCK_HELD in os.environ
-        # A child run sees the variable and does not wait for its parent.
+        # A child run finds the variable set and does not wait for its parent.
         with daemon.exclusive_use():
             pass
     assert daemon.LOCK_HELD not in os.environ

@@ -49,6 +49,31 @@ def docker(*arguments: str) -> subprocess.CompletedProcess:
     )
 
 
+def start_inner_run(pytester: pytest.Pytester, *arguments: str) -> subprocess.Popen:
+    """Start pytest on the sample folder in the background, with its output
+    piped, for tests that interrupt or kill it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # A shell that starts this suite in the background may ignore SIGINT,
+        # and Python keeps an ignored SIGINT ignored: restore Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_for_object(name: str, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until Docker has an object called ``name``, while the inner run
+    that should create it is still running."""
+    deadline = time.monotonic() + timeout
+    while docker("inspect", name).returncode != 0:
+        assert time.monotonic() < deadline, f"{name} did not appear in {timeout:g} s"
+        assert process.poll() is None, process.stdout.read()
+        time.sleep(0.2)
+
+
 def unique(prefix: str) -> str:
     return f"docrunner-test-{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -228,22 +253,9 @@ $ sleep 60
 ```
 """,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-        cwd=pages.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # A shell that starts this suite in the background may ignore SIGINT,
-        # and Python keeps an ignored SIGINT ignored: restore Ctrl-C.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    process = start_inner_run(pages)
     try:
-        deadline = time.monotonic() + 60
-        while docker("inspect", name).returncode != 0:
-            assert time.monotonic() < deadline, "the page never started its container"
-            assert process.poll() is None, process.stdout.read()
-            time.sleep(0.2)
+        wait_for_object(name, process, timeout=60)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     finally:
@@ -273,17 +285,9 @@ $ sleep 60
 ```
 """,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "killed.md"],
-        cwd=pages.path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_inner_run(pages, "killed.md")
     try:
-        deadline = time.monotonic() + 60
-        while docker("inspect", during_run).returncode != 0:
-            assert time.monotonic() < deadline, "the page never started its container"
-            time.sleep(0.2)
+        wait_for_object(during_run, process, timeout=60)
         process.kill()
         process.wait(timeout=30)
         assert docker("inspect", during_run).returncode == 0, (
@@ -386,20 +390,9 @@ $ sleep 60
 """,
     )
     before = Snapshot.take()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-        cwd=pages.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    process = start_inner_run(pages)
     try:
-        deadline = time.monotonic() + 120
-        while docker("inspect", f"{names['interrupted']}:1").returncode != 0:
-            assert time.monotonic() < deadline, "the last page never got going"
-            assert process.poll() is None, process.stdout.read()
-            time.sleep(0.2)
+        wait_for_object(f"{names['interrupted']}:1", process, timeout=120)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=120)
     finally:

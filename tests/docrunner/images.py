@@ -113,7 +113,7 @@ def pull(reference: str) -> str | None:
 
 def ensure_image(reference: str) -> ImageNotice:
     """Make sure the image ``reference`` exists, pulling it or building its
-    stand-in, and say how."""
+    stand-in, and return how it was got."""
     label = inspect_label(reference)
     if label == "":
         return ImageNotice(reference, "present")

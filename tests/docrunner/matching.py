@@ -14,9 +14,8 @@ not count:
   vary from run to run.
 
 After that, the comparison is exact, line by line, except where a page writes
-``...``. Alone on a line, ``...`` matches any number of whole lines, none
-included; inside a line, it matches any text within that line, such as a
-port number.
+``...``. Alone on a line, ``...`` matches zero or more whole lines. Inside a
+line, it matches any text within that line, such as a port number.
 """
 
 import difflib

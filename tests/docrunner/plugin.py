@@ -110,8 +110,8 @@ def registry(docker_services, docker_compose_file, docker_compose_project_name) 
             check=lambda: url_answers(url)[0], timeout=REGISTRY_TIMEOUT, pause=0.2
         )
     except Exception:
-        # pytest-docker raises a bare Exception on a time-out; the service's
-        # own log says why, and it is gone once pytest-docker cleans up.
+        # pytest-docker raises a bare Exception on a time-out. The service's
+        # own log gives the reason, and pytest-docker removes it on cleanup.
         logs = subprocess.run(
             [
                 "docker",
